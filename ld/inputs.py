@@ -1,0 +1,108 @@
+"""Reading Linked Events records from files: list pages, arrays, single records, JSON Lines.
+
+Everything streams (ijson for JSON, line by line for JSON Lines), so memory stays flat however
+large the input. Each record comes with a resource-type hint taken from its file name
+(``event.jsonl`` -> ``event``) for records that carry no ``@type``.
+"""
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import ijson
+
+from ld.errors import InvalidRecord, LdError
+from ld.model import RESOURCES
+
+JSON_SUFFIXES = (".json", ".jsonld")
+LINES_SUFFIXES = (".jsonl", ".ndjson")
+
+
+@dataclass(frozen=True)
+class Item:
+    record: Any
+    hint: str | None
+    source: str  # "file:line" or "file#index", for error reports
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files named directly, found in directories (recursively) or matched by glob patterns."""
+    found: list[Path] = []
+    for name in paths:
+        matches = sorted(glob.glob(name)) if any(c in name for c in "*?[") else [name]
+        if not matches:
+            raise LdError(f"{name}: no such file")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                found.extend(sorted(p for p in path.rglob("*") if p.suffix in JSON_SUFFIXES + LINES_SUFFIXES))
+            elif path.exists():
+                found.append(path)
+            else:
+                raise LdError(f"{name}: no such file")
+    return found
+
+
+def hint_for(path: Path) -> str | None:
+    stem = path.name.split(".")[0]
+    return stem if stem in RESOURCES else None
+
+
+def read(path: Path) -> Iterator[Item]:
+    hint = hint_for(path)
+    if path.suffix in LINES_SUFFIXES:
+        with path.open("rb") as lines:
+            for number, line in enumerate(lines, 1):
+                if line.strip():
+                    yield Item(_parse_line(line, path, number), hint, f"{path}:{number}")
+        return
+    yield from _read_json(path, hint)
+
+
+def _parse_line(line: bytes, path: Path, number: int) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise InvalidRecord(None, None, f"{path}:{number}: not valid JSON ({exc})") from exc
+
+
+def _read_json(path: Path, hint: str | None) -> Iterator[Item]:
+    """A list page ({"meta", "data": [...]}), a bare array, or one record."""
+    with path.open("rb") as f:
+        first = _first_char(f)
+    try:
+        with path.open("rb") as f:
+            if first == b"[":
+                for i, record in enumerate(ijson.items(f, "item", use_float=True)):
+                    yield Item(record, hint, f"{path}#{i}")
+                return
+            if first != b"{":
+                raise InvalidRecord(None, None, f"{path}: expected a JSON object or array")
+            if _is_list_page(path):
+                for i, record in enumerate(ijson.items(f, "data.item", use_float=True)):
+                    yield Item(record, hint, f"{path}#{i}")
+                return
+            yield Item(json.load(f), hint, str(path))
+    except ijson.JSONError as exc:
+        raise InvalidRecord(None, None, f"{path}: not valid JSON ({exc})") from exc
+
+
+def _first_char(f: Any) -> bytes:
+    while True:
+        c = f.read(1)
+        if not c or not c.isspace():
+            return c
+
+
+def _is_list_page(path: Path) -> bool:
+    """Whether the top-level object has a "data" array (streamed, stops at the first top-level key that tells)."""
+    with path.open("rb") as f:
+        for prefix, event, value in ijson.parse(f):
+            if prefix == "data" and event == "start_array":
+                return True
+            if prefix == "" and event == "end_map":
+                return False
+    return False

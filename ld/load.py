@@ -1,0 +1,186 @@
+"""The load pipeline: records -> normalized JSON-LD -> triples -> SHACL -> store.
+
+Records are processed in batches; each batch is written with one atomic update (delete the old
+version of every record, insert the new), so a crash leaves the store as it was before the
+batch, and a record loaded twice is replaced, never duplicated. An invalid record is reported
+and skipped; its valid neighbours are loaded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import pyoxigraph as ox
+
+from ld import shacl
+from ld.errors import InvalidRecord, LdError
+from ld.inputs import Item
+from ld.iris import Iris
+from ld.model import ID, REF, URL
+from ld.rdf import delete_records, expand, is_public, record_quads
+from ld.records import Normalizer, Record
+from ld.store import ADMIN, Store, insert_data, term
+from ld.vocab import LE, SCHEMA
+
+BATCH = 500
+
+
+@dataclass
+class Report:
+    loaded: dict[str, int] = field(default_factory=dict)
+    rejected: list[InvalidRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0  # embedded copies older than what the store has, helper records
+
+    @property
+    def total(self) -> int:
+        return sum(self.loaded.values())
+
+
+@dataclass
+class _Pending:
+    record: Record
+    source: str
+
+
+class Loader:
+    """Loads records into a store, batch by batch."""
+
+    def __init__(self, store: Store, iris: Iris, *, validate: bool = True, batch: int = BATCH) -> None:
+        self.store = store
+        self.iris = iris
+        self.normalizer = Normalizer(iris)
+        self.validate = validate
+        self.batch = batch
+        self._private_sources = self._query_private_sources()
+        self._referenced: dict[str, str] = {}  # target IRI -> first record referring to it
+
+    def load(self, items: Iterable[Item], report: Report | None = None, progress: Callable[[int], None] | None = None) -> Report:
+        report = report or Report()
+        pending: list[_Pending] = []
+        for item in items:
+            if _is_division_helper(item.record):
+                report.skipped += 1  # gen_events.py's division.jsonl: places carry their divisions
+                continue
+            try:
+                pending.extend(_Pending(r, item.source) for r in self.normalizer.normalize(item.record, hint=item.hint))
+            except InvalidRecord as exc:
+                report.rejected.append(_located(exc, item.source))
+            if len(pending) >= self.batch:
+                self._write(pending, report)
+                pending = []
+                if progress:
+                    progress(report.total + len(report.rejected))
+        if pending:
+            self._write(pending, report)
+        self._warn_dangling(report)
+        if progress:
+            progress(report.total + len(report.rejected))
+        return report
+
+    def _write(self, pending: list[_Pending], report: Report) -> None:
+        pending = self._drop_stale_embedded(pending, report)
+        quads: list[ox.Quad] = []
+        written: list[Record] = []
+        for p in pending:
+            record = p.record
+            try:
+                triples = expand(record)
+                if self.validate:
+                    shacl.check(record, triples)
+            except InvalidRecord as exc:
+                report.rejected.append(_located(exc, p.source))
+                continue
+            except (SyntaxError, ValueError) as exc:
+                report.rejected.append(InvalidRecord(record.id, None, f"{p.source}: not valid JSON-LD ({exc})"))
+                continue
+            if record.resource.name == "data_source" and record.document.get("private"):
+                self._private_sources = self._private_sources | {record.id}
+            quads.extend(record_quads(record, triples, public=is_public(record, self._private_sources)))
+            written.append(record)
+            self._remember_references(record)
+        if not written:
+            return
+        self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+        for r in written:
+            report.loaded[r.resource.name] = report.loaded.get(r.resource.name, 0) + 1
+
+    def _drop_stale_embedded(self, pending: list[_Pending], report: Report) -> list[_Pending]:
+        """An entity that arrived expanded inside another record (an event's image) is loaded only
+        when nothing newer is known: a stand-alone record always wins over an embedded copy."""
+        standalone = {p.record.iri for p in pending if not p.record.embedded}
+        embedded = [p for p in pending if p.record.embedded]
+        if not embedded:
+            return pending
+        known = self._modified_times([p.record.iri for p in embedded if p.record.iri not in standalone])
+        keep: list[_Pending] = []
+        seen: set[str] = set()
+        for p in pending:
+            r = p.record
+            if r.embedded:
+                stale = r.iri in standalone or r.iri in seen or (
+                    r.iri in known and (known[r.iri] or "") >= (r.document.get("last_modified_time") or "")
+                )
+                if stale:
+                    report.skipped += 1
+                    continue
+            seen.add(r.iri)
+            keep.append(p)
+        return keep
+
+    def _modified_times(self, iris: list[str]) -> dict[str, str | None]:
+        if not iris:
+            return {}
+        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        rows = self.store.query(
+            f"SELECT ?e ?m WHERE {{ VALUES ?e {{ {values} }} ?e a ?type . OPTIONAL {{ ?e {term(SCHEMA.dateModified)} ?m }} }}",
+            dataset=ADMIN,
+        )
+        return {row["e"].value: _iso(row["m"]) for row in rows}
+
+    def _remember_references(self, record: Record) -> None:
+        doc = record.document
+        for f in record.resource.all_fields:
+            value = doc.get(f.key)
+            if value is None or f.kind not in (REF, URL):
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                iri = v["@id"] if isinstance(v, dict) else v
+                self._referenced.setdefault(iri, record.id)
+
+    def _warn_dangling(self, report: Report) -> None:
+        iris = list(self._referenced)
+        for start in range(0, len(iris), 1000):
+            chunk = iris[start : start + 1000]
+            values = " ".join(term(ox.NamedNode(i)) for i in chunk)
+            present = {
+                row["e"].value
+                for row in self.store.query(f"SELECT DISTINCT ?e WHERE {{ VALUES ?e {{ {values} }} ?e a ?t }}", dataset=ADMIN)
+            }
+            for iri in chunk:
+                if iri not in present:
+                    parsed = Iris.parse(iri)
+                    what = f"{parsed[0]} {parsed[1]}" if parsed else iri
+                    report.warnings.append(f"{self._referenced[iri]}: refers to {what}, which is not in the store (reference kept)")
+        self._referenced.clear()
+
+    def _query_private_sources(self) -> frozenset[str]:
+        rows = self.store.query(
+            f"SELECT ?id WHERE {{ ?s a {term(LE.DataSource)} ; {term(LE.private)} true ; {term(SCHEMA.identifier)} ?id }}",
+            dataset=ADMIN,
+        )
+        return frozenset(row["id"].value for row in rows)
+
+
+def _iso(node: ox.Literal | None) -> str | None:
+    return node.value if node is not None else None
+
+
+def _located(exc: InvalidRecord, source: str) -> InvalidRecord:
+    if source in exc.detail:
+        return exc
+    return InvalidRecord(exc.record_id, exc.path, f"{exc.message} ({source})")
+
+
+def _is_division_helper(record: object) -> bool:
+    return isinstance(record, dict) and "ocd_id" in record and "id" not in record and "@type" not in record

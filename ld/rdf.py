@@ -1,0 +1,99 @@
+"""Normalized records -> quads in the right graphs, and the update that replaces records.
+
+The entity's description is exactly what its JSON-LD document expands to with our context.
+Around it we add what the store needs: ``lei:record`` on every node of the record (so a
+replace finds them all, blank nodes included), GeoSPARQL WKT for positions, the YSO concept of
+a YSO keyword. Where the triples go decides who can see them (see ``ld.store``).
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from ld.model import EVENT
+from ld.records import Record
+from ld.store import term
+from ld.times import event_span, xsd
+from ld.vocab import GEO, GRAPH, LE, LEI, RDF, SCHEMA, XSD, YSO
+
+PUBLIC = GRAPH.public
+RESTRICTED = GRAPH.restricted
+
+_ADMIN_PREDICATES = frozenset(f.iri.value for r in (EVENT,) for f in r.all_fields if f.admin)
+# What a deleted entity keeps in public: enough for harvesters to drop or follow it.
+_TOMBSTONE_PREDICATES = frozenset(
+    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LEI.record)
+)
+_WKT = GEO.wktLiteral
+
+
+def expand(record: Record) -> list[ox.Triple]:
+    """The triples of the record's JSON-LD document (pyoxigraph's JSON-LD parser, inline context)."""
+    data = json.dumps(record.document, ensure_ascii=False).encode("utf-8")
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+
+
+def is_public(record: Record, private_sources: frozenset[str] = frozenset()) -> bool:
+    doc = record.document
+    return (
+        doc.get("publication_status", "public") == "public"
+        and not doc.get("deleted")
+        and doc.get("data_source") not in private_sources
+    )
+
+
+def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> list[ox.Quad]:
+    """Place the record's triples, plus bookkeeping and enrichment, into graphs."""
+    entity = ox.NamedNode(record.iri)
+    triples = triples + _enrichment(record, entity, triples)
+    quads: list[ox.Quad] = []
+    for t in triples:
+        p = t.predicate.value
+        if public and p not in _ADMIN_PREDICATES:
+            graph = PUBLIC
+        else:
+            graph = RESTRICTED
+            if not public and t.subject == entity and p in _TOMBSTONE_PREDICATES and record.document.get("deleted"):
+                quads.append(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
+        quads.append(ox.Quad(t.subject, t.predicate, t.object, graph))
+    placed = {(q.subject, q.graph_name) for q in quads}
+    quads.extend(ox.Quad(s, LEI.record, entity, g) for s, g in placed)
+    return quads
+
+
+def _enrichment(record: Record, entity: ox.NamedNode, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Links a linked-data client expects that the API JSON cannot express."""
+    extra: list[ox.Triple] = []
+    for t in triples:
+        if t.predicate == LE.coordinates:
+            lon, lat = json.loads(t.object.value)[:2]
+            extra.append(ox.Triple(t.subject, GEO.asWKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
+    if record.resource.name == "keyword" and record.id.startswith("yso:"):
+        extra.append(ox.Triple(entity, SCHEMA.sameAs, YSO[record.id[4:]]))
+    if record.resource is EVENT:
+        extra.extend(_span(record, entity))
+    return extra
+
+
+def _span(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
+    """Start and end as UTC instants (index triples): what time filters compare."""
+    try:
+        start, end = event_span(record.document.get("start_time"), record.document.get("end_time"))
+    except (TypeError, ValueError):
+        return []  # malformed times are SHACL's to report
+    return [
+        ox.Triple(entity, predicate, ox.Literal(xsd(moment), datatype=XSD.dateTime))
+        for predicate, moment in ((LEI.start, start), (LEI.end, end))
+        if moment is not None
+    ]
+
+
+def delete_records(iris: Iterable[str]) -> str:
+    """Update that removes every node of the given records from every graph."""
+    values = " ".join(term(ox.NamedNode(i)) for i in iris)
+    return (
+        f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?e {{ {values} }} "
+        f"GRAPH ?r {{ ?s {term(LEI.record)} ?e }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    )

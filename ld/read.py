@@ -1,0 +1,182 @@
+"""Reading entities out of the store: one detail, or one page of a list.
+
+Fetching is a handful of SPARQL queries per request whatever the page holds: the page's ids
+(``ld.filters``), then every node of those records, then what rendering expands (images,
+``include=``), then the request-time counts. No per-item queries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+
+from ld import geo
+from ld.errors import Gone, Moved, NotFound, PageNotFound
+from ld.filters.build import ListQuery
+from ld.identity import ANONYMOUS, Identity
+from ld.iris import Iris
+from ld.model import Resource
+from ld.render import Entities, Node, View, render, wanted
+from ld.store import ADMIN, PUBLIC, Dataset, Store, term
+from ld.times import UTC, xsd
+from ld.vocab import LE, LEI, SCHEMA, XSD
+
+_MAX_DEPTH = 4  # expansion levels: event -> sub_events -> their images ...
+
+
+@dataclass(frozen=True)
+class Page:
+    count: int
+    items: list[dict[str, Any]]
+
+
+class Reader:
+    def __init__(self, store: Store, iris: Iris) -> None:
+        self.store = store
+        self.iris = iris
+
+    # -- fetching ------------------------------------------------------------------------
+    def fetch(self, iris: Iterable[str], dataset: Dataset, view: View) -> Entities:
+        """Every node of the given records and of everything rendering them will expand."""
+        entities = Entities()
+        todo = list(dict.fromkeys(iris))
+        seen: set[str] = set()
+        for _ in range(_MAX_DEPTH):
+            todo = [i for i in todo if i not in seen]
+            if not todo:
+                break
+            seen.update(todo)
+            self._fetch_nodes(todo, dataset, entities)
+            todo = [w for i in todo if (r := entities.resource_of(i)) for w in wanted(r, i, entities, view)]
+        return entities
+
+    def _fetch_nodes(self, iris: list[str], dataset: Dataset, entities: Entities) -> None:
+        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        for row in self.store.query(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?s {term(LEI.record)} ?e . ?s ?p ?o }}",
+            dataset=dataset,
+        ):
+            entities.add(row["s"], row["p"], row["o"])
+
+    # -- request-time figures ------------------------------------------------------------
+    def computed(self, entities: Entities, now: datetime) -> dict[tuple[str, str], Any]:
+        """n_events and has_upcoming_events of every place and keyword among the entities."""
+        out: dict[tuple[str, str], Any] = {}
+        for name, pattern in (("place", f"?e {term(SCHEMA.location)} ?x"),
+                              ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x")):
+            targets = [i for i in entities.nodes if (r := entities.resource_of(i)) and r.name == name]
+            if not targets:
+                continue
+            values = " ".join(term(ox.NamedNode(i)) for i in targets)
+            now_literal = term(ox.Literal(xsd(now), datatype=XSD.dateTime))
+            query = (
+                f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (SUM(COALESCE(IF(?end > {now_literal}, 1, 0), 0)) AS ?up) WHERE {{ "
+                f"VALUES ?x {{ {values} }} {pattern} . FILTER NOT EXISTS {{ ?e {term(LE.deleted)} true }} "
+                f"OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
+            )
+            for row in self.store.query(query, dataset=PUBLIC):
+                out[(row["x"].value, "n_events")] = int(row["n"].value)
+                out[(row["x"].value, "has_upcoming_events")] = int(row["up"].value) > 0
+            for t in targets:
+                out.setdefault((t, "n_events"), 0)
+                out.setdefault((t, "has_upcoming_events"), False)
+        return out
+
+    # -- views -----------------------------------------------------------------------------
+    def view(self, *, identity: Identity = ANONYMOUS, include: Iterable[str] = (), srid: int | None = None) -> View:
+        position = None
+        if srid is not None and srid != 4326:
+            position = lambda coords: geo.round_position(geo.from_wgs84(coords[0], coords[1], srid), srid)  # noqa: E731
+        return View(
+            base=self.iris.base,
+            include=frozenset(include),
+            admin=lambda node: _may_edit(identity, node),
+            position=position,
+        )
+
+    def render_all(self, iris: list[str], dataset: Dataset, view: View, now: datetime) -> list[dict[str, Any]]:
+        entities = self.fetch(iris, dataset, view)
+        figures = self.computed(entities, now)
+        view = replace(view, computed=lambda resource, iri, f: figures.get((iri, f.key)))
+        return [render(i, entities, view) for i in iris if entities.resource_of(i) is not None]
+
+    # -- lists -----------------------------------------------------------------------------
+    def page(self, query: ListQuery, *, identity: Identity = ANONYMOUS, now: datetime | None = None) -> Page:
+        """One page of a list; PageNotFound past the last page."""
+        count = int(next(iter(self.store.query(query.count(), dataset=query.dataset)))["count"].value)
+        last = max(1, -(-count // query.page_size))
+        if query.page > last:
+            raise PageNotFound("Invalid page.")
+        iris = [row["e"].value for row in self.store.query(query.select(), dataset=query.dataset)]
+        view = self.view(identity=identity, include=query.include, srid=query.srid)
+        return Page(count, self.render_all(iris, query.dataset, view, now or datetime.now(UTC)))
+
+    # -- detail ----------------------------------------------------------------------------
+    def detail(self, resource: Resource, entity_id: str, *, identity: Identity = ANONYMOUS,
+               include: Iterable[str] = (), srid: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+        """The entity's JSON; NotFound, Gone or Moved (to the end of its replacement chain) otherwise."""
+        iri = self.iris.entity(resource.name, entity_id)
+        dataset = ADMIN if identity.authenticated else PUBLIC
+        view = self.view(identity=identity, include=include, srid=srid)
+        node = self._node(iri, dataset)
+        label = resource.name.replace("_", " ").capitalize()
+        if node is None or (identity.authenticated and not _visible(identity, node)):
+            raise NotFound(f"{label} does not exist")
+        replaced = self._replacement(resource, node)
+        if replaced is not None:
+            raise Moved(f"{label} has been replaced", self._chain_end(resource, replaced))
+        if _is_true(node.one(LE.deleted)):
+            raise Gone(f"{label} has been deleted.")
+        if resource.name == "keyword" and _is_true(node.one(LE.deprecated)):
+            raise Gone("Keyword has been deprecated.")
+        return self.render_all([iri], dataset, view, now or datetime.now(UTC))[0]
+
+    def _node(self, iri: str, dataset: Dataset) -> Node | None:
+        entities = Entities()
+        for row in self.store.query(f"SELECT ?p ?o WHERE {{ {term(ox.NamedNode(iri))} ?p ?o }}", dataset=dataset):
+            entities.add(ox.NamedNode(iri), row["p"], row["o"])
+        return entities.node(iri)
+
+    def _replacement(self, resource: Resource, node: Node) -> str | None:
+        value = node.one(LE.replacedBy)
+        if value is None or not (_is_true(node.one(LE.deleted)) or _is_true(node.one(LE.deprecated))
+                                 or resource.name == "organization"):
+            return None
+        return value.value if isinstance(value, ox.NamedNode) else self.iris.entity(resource.name, value.value)
+
+    def _chain_end(self, resource: Resource, iri: str) -> str:
+        seen = {iri}
+        while True:
+            node = self._node(iri, PUBLIC)
+            nxt = self._replacement(resource, node) if node is not None else None
+            if nxt is None or nxt in seen:
+                return iri
+            seen.add(nxt)
+            iri = nxt
+
+
+def _is_true(o: Any) -> bool:
+    return isinstance(o, ox.Literal) and o.value == "true"
+
+
+def _publisher(node: Node) -> str | None:
+    value = node.one(SCHEMA.publisher)
+    return value.value if value is not None else None
+
+
+def _may_edit(identity: Identity, node: Node) -> bool:
+    if not identity.authenticated:
+        return False
+    status = node.one(LE.publicationStatus)
+    return identity.can_edit(_publisher(node), draft=status is not None and status.value == "draft")
+
+
+def _visible(identity: Identity, node: Node) -> bool:
+    """Drafts are visible to those who may edit them; public entities to everyone."""
+    status = node.one(LE.publicationStatus)
+    if status is None or status.value == "public":
+        return True
+    return _may_edit(identity, node)
+

@@ -1,0 +1,223 @@
+"""Triples -> the exact Linked Events JSON of each resource.
+
+The renderer reads the data model (``ld.model``) to turn an entity's triples back into the
+field set, value shapes and list order of the original API. It formats; it never queries: the
+caller hands it an :class:`Entities` bag already fetched from the store.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+import pyoxigraph as ox
+
+from ld.context import CONTEXT_PATH
+from ld.model import BY_CLASS, COMPUTED, GEOJSON, LANG, NESTED, REF, URL, VOCAB, Field, Resource
+from ld.records import json_lang
+from ld.vocab import LE, LEI, RDF, SCHEMA, XSD
+
+DELETED_NAME = {"fi": "POISTETTU", "sv": "RADERAD", "en": "DELETED"}
+_INCLUDE_STOP = frozenset(("sub_events", "super_event", "registration"))  # never expanded twice down
+
+
+@dataclass
+class Node:
+    """The triples of one subject, by predicate."""
+
+    values: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = field(default_factory=dict)
+
+    def all(self, predicate: ox.NamedNode) -> list[Any]:
+        return self.values.get(predicate.value, [])
+
+    def one(self, predicate: ox.NamedNode) -> Any:
+        found = self.values.get(predicate.value)
+        return found[0] if found else None
+
+
+@dataclass
+class Entities:
+    """Every node of a set of fetched records, keyed by subject (IRI or blank node id)."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+    def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
+        self.nodes.setdefault(_key(subject), Node()).values.setdefault(predicate.value, []).append(obj)
+
+    def node(self, subject: ox.NamedNode | ox.BlankNode | str) -> Node | None:
+        return self.nodes.get(subject if isinstance(subject, str) else _key(subject))
+
+    def resource_of(self, iri: str) -> Resource | None:
+        node = self.nodes.get(iri)
+        if node is None:
+            return None
+        for cls in node.all(RDF.type):
+            if cls.value in BY_CLASS:
+                return BY_CLASS[cls.value]
+        return None
+
+
+def _key(node: ox.NamedNode | ox.BlankNode) -> str:
+    return node.value if isinstance(node, ox.NamedNode) else "_:" + node.value
+
+
+@dataclass(frozen=True)
+class View:
+    """How to render: what to expand, what the caller may see, the base of generated URLs."""
+
+    base: str
+    include: frozenset[str] = frozenset()
+    admin: Callable[[Node], bool] = lambda node: False  # may the caller see admin-only fields?
+    computed: Callable[[str, str, Field], Any] | None = None  # (resource, iri, field) -> value
+    position: Callable[[list[float]], list[float]] | None = None  # reprojection for ?srid=
+
+    @property
+    def context_url(self) -> str:
+        return self.base + CONTEXT_PATH
+
+    def nested(self) -> "View":
+        return View(self.base, self.include - _INCLUDE_STOP, self.admin, self.computed, self.position)
+
+
+def wanted(resource: Resource, iri: str, entities: Entities, view: View) -> Iterable[str]:
+    """IRIs that rendering this entity will expand (images always, included references)."""
+    node = entities.node(iri)
+    if node is None:
+        return []
+    out: list[str] = []
+    for f in resource.fields:
+        if f.kind == REF and (f.expand or f.key in view.include):
+            out.extend(o.value for o in node.all(f.iri) if isinstance(o, ox.NamedNode))
+    return out
+
+
+def render(iri: str, entities: Entities, view: View) -> dict[str, Any]:
+    """The Linked Events JSON of one entity."""
+    resource = entities.resource_of(iri)
+    node = entities.node(iri)
+    assert resource is not None and node is not None, iri
+    if _is_true(node.one(LE.deleted)) and not view.admin(node) and resource.name == "event":
+        return deleted_stub(node)
+    order = json.loads(node.one(LEI.order).value) if node.one(LEI.order) is not None else {}
+    out: dict[str, Any] = {}
+    admin = view.admin(node)
+    for f in resource.all_fields:
+        if f.admin and not admin:
+            continue
+        if f in resource.extra_fields and not node.all(f.iri):
+            continue
+        if f.kind == COMPUTED:
+            out[f.key] = view.computed(resource.name, iri, f) if view.computed else None
+            continue
+        out[f.key] = _field(f, node, entities, view, order.get(f.key))
+    extra = node.one(LEI.extra)
+    if extra is not None:
+        out.update(json.loads(extra.value))
+    out["@id"] = iri
+    out["@context"] = view.context_url
+    out["@type"] = resource.json_type
+    return out
+
+
+def deleted_stub(node: Node) -> dict[str, Any]:
+    """What the original shows of a deleted event in a list: five keys, no @id."""
+    return {
+        "id": node.one(SCHEMA.identifier).value,
+        "last_modified_time": _datetime(node.one(SCHEMA.dateModified)),
+        "deleted": True,
+        "replaced_by": _literal(node.one(LE.replacedBy)),
+        "name": dict(DELETED_NAME),
+    }
+
+
+
+def _field(f: Field, node: Node, entities: Entities, view: View, order: list[Any] | None) -> Any:
+    objects = node.all(f.iri)
+    if f.kind == NESTED:
+        items = sorted(objects, key=lambda b: _position(entities.node(b)))
+        return [_nested(f, entities.node(b), entities, view) for b in items]
+    if f.many:
+        values = [_value(f, o, entities, view) for o in _ordered(objects, order)]
+        return values
+    if not objects:
+        return None
+    if f.kind == LANG:
+        return _lang(objects)
+    return _value(f, objects[0], entities, view)
+
+
+def _ordered(objects: list[Any], order: list[Any] | None) -> list[Any]:
+    if not order:
+        return sorted(objects, key=lambda o: o.value)
+    rank = {str(v): i for i, v in enumerate(order)}
+    return sorted(objects, key=lambda o: (rank.get(o.value, len(rank)), o.value))
+
+
+def _value(f: Field, o: Any, entities: Entities, view: View) -> Any:
+    kind = f.kind
+    if kind == REF:
+        if (f.expand or f.key in view.include) and entities.resource_of(o.value) is not None:
+            return render(o.value, entities, view.nested())
+        return {"@id": o.value}
+    if kind in (URL,):
+        return o.value
+    if kind == VOCAB:
+        return o.value.rsplit("/", 1)[-1]
+    if kind == GEOJSON:
+        geometry = entities.node(o)
+        coords = json.loads(geometry.one(LE.coordinates).value) if geometry else None
+        if coords is not None and view.position is not None:
+            coords = view.position(coords)
+        return {"type": "Point", "coordinates": coords}
+    return _literal(o)
+
+
+def _literal(o: Any) -> Any:
+    """A literal's JSON value; its datatype says which (WHEN values are dates or dateTimes)."""
+    if o is None:
+        return None
+    if not isinstance(o, ox.Literal):
+        return o.value
+    dt = o.datatype
+    if dt == RDF.JSON:
+        return json.loads(o.value)
+    if dt == XSD.boolean:
+        return o.value == "true"
+    if dt == XSD.integer:
+        return int(o.value)
+    if dt in (XSD.double, XSD.decimal):
+        return float(o.value)
+    if dt == XSD.dateTime:
+        return _datetime(o)
+    return o.value
+
+
+def _datetime(o: ox.Literal | None) -> str | None:
+    """As Django REST framework writes it: microseconds in six digits, UTC as ``Z``."""
+    if o is None:
+        return None
+    try:
+        value = datetime.fromisoformat(o.value).isoformat()
+    except ValueError:
+        return o.value
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
+
+
+def _lang(objects: list[ox.Literal]) -> dict[str, str] | None:
+    return {json_lang(o.language): o.value for o in objects if o.language} or None
+
+
+def _nested(f: Field, node: Node | None, entities: Entities, view: View) -> dict[str, Any]:
+    node = node or Node()
+    return {sub.key: _field(sub, node, entities, view, None) for sub in f.sub}
+
+
+def _position(node: Node | None) -> int:
+    p = node.one(LEI.position) if node else None
+    return int(p.value) if p is not None else 0
+
+
+def _is_true(o: Any) -> bool:
+    return isinstance(o, ox.Literal) and o.value == "true"
+

@@ -1,0 +1,130 @@
+"""The one narrow interface to the triple store, and its embedded pyoxigraph implementation.
+
+Everything above this module speaks SPARQL through :class:`Store`: ``query`` over a
+:class:`Dataset`, atomic ``update``, and ``generation`` (a counter every write bumps, used as a
+cache key). A remote SPARQL 1.1 server can implement the same three methods.
+
+Visibility is decided here by construction: public data lives in ``GRAPH.public``; drafts,
+deleted records, private data sources and personal fields live in ``GRAPH.restricted``. A
+query sees only the graphs its dataset names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import Any, Iterable, Protocol
+
+import pyoxigraph as ox
+
+from ld.errors import LdError, QueryError
+from ld.vocab import GRAPH, LEI, PREFIXES
+
+META = ox.NamedNode("https://w3id.org/linkedevents/graph/meta")
+STORE_NODE = LEI.store
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Which graphs a query reads: its default graph and the graphs ``GRAPH`` may name."""
+
+    default: tuple[str, ...]
+    named: tuple[str, ...] | None = None  # None: only the named graphs listed in ``default``
+
+    def nodes(self) -> tuple[list[ox.NamedNode], list[ox.NamedNode]]:
+        named = self.named if self.named is not None else self.default
+        return [ox.NamedNode(g) for g in self.default], [ox.NamedNode(g) for g in named]
+
+
+PUBLIC = Dataset((GRAPH.public.value,))
+ADMIN = Dataset((GRAPH.public.value, GRAPH.restricted.value))
+
+
+class Store(Protocol):
+    def query(self, sparql: str, *, dataset: Dataset = PUBLIC, substitutions: dict | None = None) -> Any: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def generation(self) -> int: ...
+
+
+def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """N-Triples form of a term, for SPARQL text built from validated pyoxigraph terms."""
+    return str(node)
+
+
+class OxigraphStore:
+    """An embedded pyoxigraph store, on disk (``path``) or in memory (``path=None``)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise LdError(f"cannot open the store at {path}: {exc}") from exc
+        self.path = path
+        self._write_lock = Lock()  # one writer at a time; readers never wait
+
+    def query(self, sparql: str, *, dataset: Dataset = PUBLIC, substitutions: dict | None = None) -> Any:
+        default, named = dataset.nodes()
+        try:
+            return self._store.query(
+                sparql,
+                prefixes=PREFIXES,
+                default_graph=default,
+                named_graphs=named,
+                substitutions=substitutions,
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        with self._write_lock:
+            try:
+                self._store.update(_with_generation_bump(sparql), prefixes=PREFIXES)
+            except SyntaxError as exc:
+                raise QueryError(f"SPARQL syntax error: {exc}") from exc
+
+    def generation(self) -> int:
+        for quad in self._store.quads_for_pattern(STORE_NODE, LEI.generation, None, META):
+            return int(quad.object.value)
+        return 0
+
+    def meta(self, key: ox.NamedNode) -> str | None:
+        for quad in self._store.quads_for_pattern(STORE_NODE, key, None, META):
+            return quad.object.value
+        return None
+
+    def set_meta(self, key: ox.NamedNode, value: str) -> None:
+        self.update(
+            f"DELETE WHERE {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(key)} ?v }} }};\n"
+            f"INSERT DATA {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(key)} {term(ox.Literal(value))} }} }}"
+        )
+
+    def dump(self, output: Any, graph: ox.NamedNode) -> None:
+        self._store.dump(output, ox.RdfFormat.N_TRIPLES, from_graph=graph)
+
+    def named_graphs(self) -> list[str]:
+        return [g.value for g in self._store.named_graphs()]
+
+    def flush(self) -> None:
+        self._store.flush()
+
+
+def _with_generation_bump(sparql: str) -> str:
+    """The update plus the bump of the write generation, in the same transaction."""
+    return (
+        f"{sparql} ;\n"
+        f"DELETE {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?g }} }}\n"
+        f"INSERT {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?next }} }}\n"
+        f"WHERE {{ OPTIONAL {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?g }} }}"
+        f" BIND(COALESCE(?g + 1, 1) AS ?next) }}"
+    )
+
+
+def insert_data(quads: Iterable[ox.Quad]) -> str:
+    """An ``INSERT DATA`` block for the given quads."""
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(term(q.graph_name), []).append(f"{term(q.subject)} {term(q.predicate)} {term(q.object)} .")
+    blocks = "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+    return f"INSERT DATA {{\n{blocks}\n}}"

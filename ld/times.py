@@ -1,0 +1,60 @@
+"""Event times as instants: the one place that knows date-only values are Helsinki days."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+UTC = timezone.utc
+
+
+def local_midnight(day: date) -> datetime:
+    """00:00 Helsinki time on ``day``, in UTC.
+
+    >>> local_midnight(date(2020, 2, 20)).isoformat()
+    '2020-02-19T22:00:00+00:00'
+    """
+    return datetime.combine(day, time(0), HELSINKI).astimezone(UTC)
+
+
+def parse_instant(value: str, *, naive_tz=HELSINKI) -> datetime:
+    """An ISO 8601 date-time; a naive one is local time in ``naive_tz``."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_tz)
+    return parsed.astimezone(UTC)
+
+
+def event_span(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """The instants an event starts and ends, as the original server stores them.
+
+    A date-only start begins at local midnight; a date-only end lasts to the next local
+    midnight; a missing end is the next local midnight after the start.
+
+    >>> [t.isoformat() for t in event_span("2020-08-22", "2020-08-22")]
+    ['2020-08-21T21:00:00+00:00', '2020-08-22T21:00:00+00:00']
+    >>> [t.isoformat() for t in event_span("2020-06-01T13:45:00Z", None)]
+    ['2020-06-01T13:45:00+00:00', '2020-06-01T21:00:00+00:00']
+    """
+    start_at = _instant(start, end_of_day=False)
+    end_at = _instant(end, end_of_day=True)
+    if end_at is None and start_at is not None:
+        local_day = start_at.astimezone(HELSINKI).date()
+        end_at = local_midnight(local_day + timedelta(days=1))
+    return start_at, end_at
+
+
+def _instant(value: str | None, *, end_of_day: bool) -> datetime | None:
+    if not value:
+        return None
+    if len(value) == 10:
+        day = date.fromisoformat(value)
+        return local_midnight(day + timedelta(days=1) if end_of_day else day)
+    return parse_instant(value)
+
+
+def xsd(moment: datetime) -> str:
+    """Canonical UTC lexical form, so that index literals compare and sort as strings too."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{moment.microsecond:06d}Z" if moment.microsecond else "Z"
+    )
