@@ -8,10 +8,11 @@ a YSO keyword. Where the triples go decides who can see them (see ``ld.store``).
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import Any, Iterable
 
 import pyoxigraph as ox
 
+from ld.context import context
 from ld.model import EVENT
 from ld.records import Record
 from ld.store import term
@@ -24,7 +25,7 @@ RESTRICTED = GRAPH.restricted
 _ADMIN_PREDICATES = frozenset(f.iri.value for r in (EVENT,) for f in r.all_fields if f.admin)
 # What a deleted entity keeps in public: enough for harvesters to drop or follow it.
 _TOMBSTONE_PREDICATES = frozenset(
-    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LEI.record)
+    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId)
 )
 _WKT = GEO.wktLiteral
 
@@ -45,9 +46,9 @@ def is_public(record: Record, private_sources: frozenset[str] = frozenset()) -> 
 
 
 def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> list[ox.Quad]:
-    """Place the record's triples, plus bookkeeping and enrichment, into graphs."""
+    """Place the record's triples, plus bookkeeping, enrichment and index, into graphs."""
     entity = ox.NamedNode(record.iri)
-    triples = triples + _enrichment(record, entity, triples)
+    triples = triples + enrichment(triples) + _span(record, entity)
     quads: list[ox.Quad] = []
     for t in triples:
         p = t.predicate.value
@@ -63,22 +64,48 @@ def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> l
     return quads
 
 
-def _enrichment(record: Record, entity: ox.NamedNode, triples: list[ox.Triple]) -> list[ox.Triple]:
-    """Links a linked-data client expects that the API JSON cannot express."""
+def enrichment(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Links a linked-data client expects that the API JSON cannot express: GeoSPARQL WKT for
+    positions, the YSO concept of a YSO keyword."""
     extra: list[ox.Triple] = []
     for t in triples:
         if t.predicate == LE.coordinates:
             lon, lat = json.loads(t.object.value)[:2]
             extra.append(ox.Triple(t.subject, GEO.asWKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
-    if record.resource.name == "keyword" and record.id.startswith("yso:"):
-        extra.append(ox.Triple(entity, SCHEMA.sameAs, YSO[record.id[4:]]))
-    if record.resource is EVENT:
-        extra.extend(_span(record, entity))
+        elif t.predicate == SCHEMA.identifier and t.object.value.startswith("yso:"):
+            extra.append(ox.Triple(t.subject, SCHEMA.sameAs, YSO[t.object.value[4:]]))
     return extra
+
+
+def document_triples(document: dict, context_url: str) -> list[ox.Triple]:
+    """The RDF of a document we serve (entity or list page), with the enrichment the store has.
+
+    Expanding the served JSON-LD is what makes every RDF format carry exactly the same graph."""
+    inline = context()["@context"]
+
+    def inline_context(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (_swap(v) if k == "@context" else inline_context(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline_context(v) for v in node]
+        return node
+
+    def _swap(ctx: Any) -> Any:
+        if ctx == context_url:
+            return inline
+        if isinstance(ctx, list):
+            return [inline if c == context_url else c for c in ctx]
+        return ctx
+
+    data = json.dumps(inline_context(document), ensure_ascii=False).encode("utf-8")
+    triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+    return triples + enrichment(triples)
 
 
 def _span(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
     """Start and end as UTC instants (index triples): what time filters compare."""
+    if record.resource is not EVENT:
+        return []
     try:
         start, end = event_span(record.document.get("start_time"), record.document.get("end_time"))
     except (TypeError, ValueError):

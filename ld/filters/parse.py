@@ -25,7 +25,9 @@ def boolean(value: str) -> bool:
 
 
 def integer(value: str, *, minimum: int | None = None) -> int:
-    """>>> integer("12")
+    """An integer, optionally bounded below.
+
+    >>> integer("12")
     12
     """
     try:

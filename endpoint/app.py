@@ -1,0 +1,57 @@
+"""The application factory: every route of the service, top to bottom."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import falcon
+
+from endpoint import errors
+from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
+from ld.context import CONTEXT_PATH
+from ld.identity import Keys
+from ld.iris import API_PATH, COURSES_PATH, Iris
+from ld.model import RESOURCES
+from ld.read import Reader
+from ld.store import Store
+from ld.times import UTC
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = "http://127.0.0.1:8000"
+    keys: Keys = field(default_factory=Keys)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+class _Allow:
+    """Every answer says which methods the URL takes (the original sends Allow on each)."""
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, ok: bool) -> None:
+        if resp.get_header("Allow") is None and resource is not None:
+            resp.set_header("Allow", "GET, HEAD, OPTIONS")
+
+
+def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
+    iris = Iris(settings.base_url)
+    reader = Reader(store, iris)
+    app = falcon.App(
+        cors_enable=True,
+        middleware=[identify(settings.keys.identify), _Allow()],
+    )
+    app.req_options.strip_url_path_trailing_slash = False
+    app.req_options.auto_parse_qs_csv = False
+    app.req_options.keep_blank_qs_values = False
+    errors.register(app)
+
+    app.add_route(CONTEXT_PATH, ContextDocument())
+    for path, event_type in ((API_PATH, "General"), (COURSES_PATH, "Course")):
+        mount = Mount(iris, path, event_type)
+        app.add_route(path, ApiRoot(mount))
+        for name, resource in RESOURCES.items():
+            collection = Collection(reader, resource, mount, settings.clock)
+            app.add_route(f"{path}{name}/", collection)
+            app.add_route(f"{path}{name}/{{entity_id}}/", collection, suffix="detail")
+    app.add_sink(redirect_to_slash, prefix=r"^/(linkedevents|linkedcourses)/v1(/[^/]+){0,2}$")
+    return app

@@ -1,0 +1,70 @@
+"""Running the app under gunicorn: one worker process owns the on-disk store, threads serve.
+
+pyoxigraph allows one process per on-disk store and a store opened before ``fork()`` hangs on its
+first write, so the store is opened in the worker (``load``), never in the master.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pyoxigraph as ox
+from gunicorn.app.base import BaseApplication
+
+from ld.errors import LdError
+from ld.vocab import LEI
+
+
+class _Server(BaseApplication):
+    def __init__(self, factory: Callable[[], object], options: dict) -> None:
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.factory()
+
+
+class _Recorded:
+    """Just enough of a store to read the recorded base URL, from a read-only snapshot."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            self._store = ox.Store.read_only(path)
+        except OSError as exc:
+            raise LdError(f"cannot open the store at {path}: {exc}") from exc
+
+    def meta(self, key: ox.NamedNode) -> str | None:
+        graph = ox.NamedNode("https://w3id.org/linkedevents/graph/meta")
+        for quad in self._store.quads_for_pattern(LEI.store, key, None, graph):
+            return quad.object.value
+        return None
+
+
+def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int,
+        keys_path: str | None, base_of: Callable) -> None:
+    recorded = _Recorded(store_path)
+    base = base_of(recorded, base_url)
+    del recorded
+
+    def factory():
+        from endpoint.app import Settings, create_app
+        from ld.identity import Keys
+        from ld.store import OxigraphStore
+
+        keys = Keys.read(keys_path) if keys_path else Keys()
+        return create_app(OxigraphStore(store_path), Settings(base_url=base, keys=keys))
+
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        "accesslog": "-",
+        "timeout": 120,
+    }
+    print(f"serving {store_path} at http://{host}:{port}/linkedevents/v1/ (entity IRIs under {base})", flush=True)
+    _Server(factory, options).run()

@@ -1,0 +1,127 @@
+"""The ``ld`` command: load records into a store, serve it, or run one request in-process.
+
+Failures print one line and exit non-zero; no tracebacks.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ld.errors import LdError
+from ld.vocab import LEI
+
+DEFAULT_BASE = "http://127.0.0.1:8000"
+
+
+def _open(store_path: str):
+    from ld.store import OxigraphStore
+
+    return OxigraphStore(store_path)
+
+
+def _base(store, base_url: str | None) -> str:
+    """The store remembers the base its IRIs were minted from; a different one is an error."""
+    recorded = store.meta(LEI.base)
+    if base_url is None:
+        return recorded or DEFAULT_BASE
+    base_url = base_url.rstrip("/")
+    if recorded and recorded != base_url:
+        raise click.ClickException(
+            f"this store's IRIs were minted under {recorded}; serve it with --base-url {recorded} "
+            f"or load the data into a new store with --base-url {base_url}"
+        )
+    return base_url
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Linked Events as linked data: a REST API, dereferenceable URIs and SPARQL over one store."""
+
+
+@main.command()
+@click.option("--store", "store_path", required=True, type=click.Path(file_okay=False), help="Store directory (created if missing).")
+@click.option("--base-url", help=f"Public URL of the server root; entity IRIs are minted under it. Default: the store's, else {DEFAULT_BASE}.")
+@click.option("--no-validate", is_flag=True, help="Skip SHACL validation (faster; only for trusted data).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
+@click.argument("inputs", nargs=-1, required=True)
+def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, inputs: tuple[str, ...]) -> None:
+    """Load Linked Events records: list pages, JSON arrays, single records, JSON Lines,
+    directories or glob patterns of them. Records are validated with the SHACL shapes;
+    invalid ones are reported and skipped. Exits 1 when anything was rejected."""
+    from ld.inputs import expand_paths, read
+    from ld.iris import Iris
+    from ld.load import Loader
+
+    try:
+        paths = expand_paths(list(inputs))
+        store = _open(store_path)
+        base = _base(store, base_url)
+        store.set_meta(LEI.base, base)
+        progress = _progress if sys.stderr.isatty() and not quiet else None
+        loader = Loader(store, Iris(base), validate=not no_validate)
+        report = loader.load((item for path in paths for item in read(path)), progress=progress)
+        store.flush()
+    except LdError as exc:
+        raise click.ClickException(exc.detail) from None
+    if progress:
+        click.echo("", err=True)
+    for problem in report.rejected:
+        click.echo(f"rejected {problem.detail}", err=True)
+    shown = report.warnings if not quiet else report.warnings[:0]
+    for warning in shown[:50]:
+        click.echo(f"warning {warning}", err=True)
+    if len(shown) > 50:
+        click.echo(f"... and {len(shown) - 50} more warnings", err=True)
+    summary = ", ".join(f"{n} {name}" for name, n in sorted(report.loaded.items())) or "nothing"
+    click.echo(f"loaded {summary}; {len(report.rejected)} rejected, {len(report.warnings)} warnings, "
+               f"{report.skipped} skipped")
+    if report.rejected:
+        sys.exit(1)
+
+
+def _progress(done: int) -> None:
+    click.echo(f"\r{done} records", err=True, nl=False)
+
+
+@main.command()
+@click.option("--store", "store_path", required=True, type=click.Path(file_okay=False), help="Store directory.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--base-url", help="Public URL of the server root (default: the store's).")
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads of the server process.")
+@click.option("--keys", "keys_path", type=click.Path(dir_okay=False, exists=True), help="JSON file of API keys and the identities they grant.")
+def serve(store_path: str, host: str, port: int, base_url: str | None, threads: int, keys_path: str | None) -> None:
+    """Serve the REST API, entity URIs and SPARQL from a store."""
+    from endpoint.server import run
+
+    if not Path(store_path).exists():
+        raise click.ClickException(f"no store at {store_path}: create one with `ld load --store {store_path} FILES`")
+    try:
+        run(store_path, host=host, port=port, base_url=base_url, threads=threads, keys_path=keys_path, base_of=_base)
+    except LdError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@main.command()
+@click.option("--store", "store_path", required=True, type=click.Path(file_okay=False, exists=True), help="Store directory.")
+@click.option("--base-url", help="Public URL of the server root (default: the store's).")
+@click.option("--accept", default="application/json", show_default=True, help="Accept header to send.")
+@click.argument("path")
+def get(store_path: str, base_url: str | None, accept: str, path: str) -> None:
+    """Answer one GET request in-process and print the body (exit 1 unless 2xx/3xx)."""
+    import falcon.testing
+
+    from endpoint.app import Settings, create_app
+
+    try:
+        store = _open(store_path)
+        client = falcon.testing.TestClient(create_app(store, Settings(base_url=_base(store, base_url))))
+    except LdError as exc:
+        raise click.ClickException(exc.detail) from None
+    path, _, query = path.partition("?")
+    result = client.simulate_get(path, query_string=query or None, headers={"Accept": accept})
+    click.echo(result.text)
+    if result.status_code >= 400:
+        sys.exit(1)
