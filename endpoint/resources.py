@@ -43,18 +43,17 @@ def send(req: falcon.Request, resp: falcon.Response, document: Any, fmt: Format,
     """Write one document in the chosen format."""
     resp.vary = ("Accept",)
     resp.set_header("Allow", ALLOW)
-    if fmt is JSON:
-        body = json.dumps(document, ensure_ascii=False).encode()
-    elif fmt is JSONLD:
-        if "data" in document and "meta" in document:
-            document = {"@context": context_url, **document}
+    if fmt not in (JSON, HTML) and "data" in document and "meta" in document:
+        document = {"@context": context_url, **document}  # the list's items become the graph's nodes
+    if fmt in (JSON, JSONLD):
         body = json.dumps(document, ensure_ascii=False).encode()
     elif fmt is HTML:
         body = html.page(title, document, url=req.url, links=links).encode()
     else:
         triples = document_triples(document, context_url)
         body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES) or b""
-    resp.content_type = fmt.media_type + ("; charset=utf-8" if fmt in (HTML,) else "")
+    # Clients guess Latin-1 for text/* without a charset; our bodies are always UTF-8.
+    resp.content_type = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") or fmt.name == "nt" else "")
     resp.data = body
 
 
@@ -115,7 +114,8 @@ class Collection:
             resp.last_modified = modified
         if _not_modified(req, resp.etag, modified):
             resp.status = falcon.HTTP_304
-            resp.data = b""
+            resp.data = None
+            resp.content_type = None
 
     on_head = on_get
     on_head_detail = on_get_detail

@@ -38,7 +38,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
         for match in matches:
             path = Path(match)
             if path.is_dir():
-                found.extend(sorted(p for p in path.rglob("*") if p.suffix in JSON_SUFFIXES + LINES_SUFFIXES))
+                # a generated data set's manifest.json describes the files beside it; it holds no records
+                found.extend(sorted(p for p in path.rglob("*")
+                                    if p.suffix in JSON_SUFFIXES + LINES_SUFFIXES and p.name != "manifest.json"))
             elif path.exists():
                 found.append(path)
             else:

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
-from ld.context import CONTEXT_PATH
-from ld.model import BY_CLASS, COMPUTED, GEOJSON, LANG, NESTED, REF, URL, VOCAB, Field, Resource
+from ld.context import CONTEXT_PATH, date_only_override
+from ld.model import BY_CLASS, COMPUTED, GEOJSON, LANG, NESTED, REF, URL, VOCAB, WHEN, Field, Resource
 from ld.records import json_lang
 from ld.vocab import LE, LEI, RDF, SCHEMA, XSD
 
@@ -115,7 +115,8 @@ def render(iri: str, entities: Entities, view: View) -> dict[str, Any]:
     if extra is not None:
         out.update(json.loads(extra.value))
     out["@id"] = iri
-    out["@context"] = view.context_url
+    date_only = [f for f in resource.fields if f.kind == WHEN and isinstance(out.get(f.key), str) and len(out[f.key]) == 10]
+    out["@context"] = [view.context_url, date_only_override(date_only)] if date_only else view.context_url
     out["@type"] = resource.json_type
     return out
 
