@@ -125,3 +125,5 @@ def get(store_path: str, base_url: str | None, accept: str, path: str) -> None:
     click.echo(result.text)
     if result.status_code >= 400:
         sys.exit(1)
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,9 @@ LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 @dataclass(frozen=True)
 class Item:
+    """One input record, or the InvalidRecord that stands for input that could not be parsed
+    (so a bad line is reported and the lines around it still load)."""
+
     record: Any
     hint: str | None
     source: str  # "file:line" or "file#index", for error reports
@@ -68,7 +71,7 @@ def _parse_line(line: bytes, path: Path, number: int) -> Any:
     try:
         return json.loads(line)
     except ValueError as exc:
-        raise InvalidRecord(None, None, f"{path}:{number}: not valid JSON ({exc})") from exc
+        return InvalidRecord(None, None, f"{path}:{number}: not valid JSON ({exc})")
 
 
 def _read_json(path: Path, hint: str | None) -> Iterator[Item]:
@@ -82,14 +85,15 @@ def _read_json(path: Path, hint: str | None) -> Iterator[Item]:
                     yield Item(record, hint, f"{path}#{i}")
                 return
             if first != b"{":
-                raise InvalidRecord(None, None, f"{path}: expected a JSON object or array")
+                yield Item(InvalidRecord(None, None, f"{path}: expected a JSON object or array"), hint, str(path))
+                return
             if _is_list_page(path):
                 for i, record in enumerate(ijson.items(f, "data.item", use_float=True)):
                     yield Item(record, hint, f"{path}#{i}")
                 return
             yield Item(json.load(f), hint, str(path))
     except ijson.JSONError as exc:
-        raise InvalidRecord(None, None, f"{path}: not valid JSON ({exc})") from exc
+        yield Item(InvalidRecord(None, None, f"{path}: not valid JSON ({exc})"), hint, str(path))
 
 
 def _first_char(f: Any) -> bytes:

@@ -59,6 +59,9 @@ class Loader:
         report = report or Report()
         pending: list[_Pending] = []
         for item in items:
+            if isinstance(item.record, InvalidRecord):
+                report.rejected.append(item.record)
+                continue
             if _is_division_helper(item.record):
                 report.skipped += 1  # gen_events.py's division.jsonl: places carry their divisions
                 continue
