@@ -17,10 +17,10 @@ from ld.errors import InvalidRecord, LdError
 from ld.inputs import Item
 from ld.iris import Iris
 from ld.model import ID, REF, URL
-from ld.rdf import delete_records, expand, is_public, record_quads
+from ld.rdf import delete_records, expand, expand_batch, is_public, record_quads
 from ld.records import Normalizer, Record
 from ld.store import ADMIN, Store, insert_data, term
-from ld.vocab import LE, SCHEMA
+from ld.vocab import LE, LEI, SCHEMA
 
 BATCH = 500
 
@@ -83,19 +83,19 @@ class Loader:
 
     def _write(self, pending: list[_Pending], report: Report) -> None:
         pending = self._drop_stale_embedded(pending, report)
+        by_record = self._expand(pending, report)
         quads: list[ox.Quad] = []
         written: list[Record] = []
         for p in pending:
             record = p.record
+            triples = by_record.get(record.iri)
+            if triples is None:
+                continue
             try:
-                triples = expand(record)
                 if self.validate:
                     shacl.check(record, triples)
             except InvalidRecord as exc:
                 report.rejected.append(_located(exc, p.source))
-                continue
-            except (SyntaxError, ValueError) as exc:
-                report.rejected.append(InvalidRecord(record.id, None, f"{p.source}: not valid JSON-LD ({exc})"))
                 continue
             if record.resource.name == "data_source" and record.document.get("private"):
                 self._private_sources = self._private_sources | {record.id}
@@ -104,14 +104,38 @@ class Loader:
             self._remember_references(record)
         if not written:
             return
-        self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+        if self._any_exists(r.iri for r in written):
+            self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+        else:
+            self.store.load(quads)  # all new: one atomic add, no old versions to remove
         for r in written:
             report.loaded[r.resource.name] = report.loaded.get(r.resource.name, 0) + 1
+
+    def _expand(self, pending: list[_Pending], report: Report) -> dict[str, list[ox.Triple]]:
+        """Expand the batch in one go; if that fails, record by record to find the culprit."""
+        try:
+            return expand_batch([p.record for p in pending])
+        except (SyntaxError, ValueError):
+            pass
+        out: dict[str, list[ox.Triple]] = {}
+        for p in pending:
+            try:
+                out[p.record.iri] = expand(p.record)
+            except (SyntaxError, ValueError) as exc:
+                report.rejected.append(InvalidRecord(p.record.id, None, f"not valid JSON-LD ({exc}) ({p.source})"))
+        return out
+
+    def _any_exists(self, iris: Iterable[str]) -> bool:
+        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        return bool(self.store.query(f"ASK {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN))
 
     def _drop_stale_embedded(self, pending: list[_Pending], report: Report) -> list[_Pending]:
         """An entity that arrived expanded inside another record (an event's image) is loaded only
         when nothing newer is known: a stand-alone record always wins over an embedded copy."""
-        standalone = {p.record.iri for p in pending if not p.record.embedded}
+        # A record given twice in one batch: the last copy wins, as if loaded one after the other.
+        last = {p.record.iri: i for i, p in enumerate(pending) if not p.record.embedded}
+        pending = [p for i, p in enumerate(pending) if p.record.embedded or last[p.record.iri] == i]
+        standalone = set(last)
         embedded = [p for p in pending if p.record.embedded]
         if not embedded:
             return pending

@@ -69,20 +69,19 @@ class Resource:
     def __post_init__(self) -> None:
         keys = [f.key for f in self.all_fields]
         assert len(keys) == len(set(keys)), self.name
+        # looked up for every key of every record: computed once
+        object.__setattr__(self, "_by_key", {f.key: f for f in self.all_fields})
 
     @property
     def all_fields(self) -> tuple[Field, ...]:
         return self.fields + self.extra_fields
 
     def field(self, key: str) -> Field:
-        for f in self.all_fields:
-            if f.key == key:
-                return f
-        raise KeyError(key)
+        return self._by_key[key]
 
     @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(f.key for f in self.all_fields)
+    def keys(self) -> dict[str, Field]:
+        return self._by_key
 
 
 def _f(key: str, iri: NamedNode | None, kind: str = TEXT, **kw: Any) -> Field:

@@ -45,6 +45,8 @@ class Store(Protocol):
 
     def update(self, sparql: str) -> None: ...
 
+    def load(self, quads: list[ox.Quad]) -> None: ...
+
     def generation(self) -> int: ...
 
 
@@ -83,6 +85,12 @@ class OxigraphStore:
                 self._store.update(_with_generation_bump(sparql), prefixes=PREFIXES)
             except SyntaxError as exc:
                 raise QueryError(f"SPARQL syntax error: {exc}") from exc
+
+    def load(self, quads: list[ox.Quad]) -> None:
+        """Add quads atomically (much cheaper than INSERT DATA text for new records)."""
+        with self._write_lock:
+            self._store.extend(quads)
+            self._store.update(_with_generation_bump("INSERT DATA {}"))
 
     def generation(self) -> int:
         for quad in self._store.quads_for_pattern(STORE_NODE, LEI.generation, None, META):
