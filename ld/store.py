@@ -60,6 +60,8 @@ class OxigraphStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         try:
+            if path is not None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
             raise LdError(f"cannot open the store at {path}: {exc}") from exc
