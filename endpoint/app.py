@@ -8,6 +8,7 @@ from typing import Callable
 import falcon
 
 from endpoint import errors
+from endpoint.sparql import SPARQL_PATH, Sparql
 from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
 from ld.context import CONTEXT_PATH
 from ld.identity import Keys
@@ -30,7 +31,7 @@ class _Allow:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, ok: bool) -> None:
         if resp.get_header("Allow") is None and resource is not None:
-            resp.set_header("Allow", "GET, HEAD, OPTIONS")
+            resp.set_header("Allow", getattr(resource, "allow", "GET, HEAD, OPTIONS"))
 
 
 def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
@@ -53,5 +54,6 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
             collection = Collection(reader, resource, mount, settings.clock)
             app.add_route(f"{path}{name}/", collection)
             app.add_route(f"{path}{name}/{{entity_id}}/", collection, suffix="detail")
+    app.add_route(SPARQL_PATH, Sparql(store, settings.base_url))
     app.add_sink(redirect_to_slash, prefix=r"^/(linkedevents|linkedcourses)/v1(/[^/]+){0,2}$")
     return app

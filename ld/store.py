@@ -80,6 +80,8 @@ class OxigraphStore:
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (RuntimeError, OSError) as exc:  # unsupported function, bad substitution, SERVICE failure
+            raise QueryError(f"cannot evaluate the query: {exc}") from exc
 
     def update(self, sparql: str) -> None:
         with self._write_lock:
@@ -87,6 +89,8 @@ class OxigraphStore:
                 self._store.update(_with_generation_bump(sparql), prefixes=PREFIXES)
             except SyntaxError as exc:
                 raise QueryError(f"SPARQL syntax error: {exc}") from exc
+            except RuntimeError as exc:
+                raise QueryError(f"cannot run the update: {exc}") from exc
 
     def load(self, quads: list[ox.Quad]) -> None:
         """Add quads atomically (much cheaper than INSERT DATA text for new records)."""
@@ -121,9 +125,15 @@ class OxigraphStore:
 
 
 def _with_generation_bump(sparql: str) -> str:
-    """The update plus the bump of the write generation, in the same transaction."""
+    """The update plus the bump of the write generation, in the same transaction.
+
+    The newline keeps a trailing ``# comment`` from swallowing the separator; an update may end
+    with its own optional ``;``."""
+    body = sparql.rstrip()
+    if body.endswith(";"):
+        body = body[:-1]
     return (
-        f"{sparql} ;\n"
+        f"{body}\n;\n"
         f"DELETE {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?g }} }}\n"
         f"INSERT {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?next }} }}\n"
         f"WHERE {{ OPTIONAL {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(LEI.generation)} ?g }} }}"

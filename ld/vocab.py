@@ -1,8 +1,9 @@
 """Namespaces and the one prefix table.
 
 ``LE`` is our small vocabulary for Linked Events fields that schema.org has no term for;
-``LEI`` holds internal bookkeeping and index triples (record membership, list order, search
-buckets) that are never part of an entity's published description. Both are closed: an
+``LEI`` holds bookkeeping and index triples (record membership, list order, search helpers):
+derived from the public data and queryable over SPARQL, but never part of an entity's
+dereferenced description. Both are closed: an
 unknown term raises ``AttributeError``, so a typo in a query builder fails at import time.
 """
 from __future__ import annotations
