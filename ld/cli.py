@@ -45,15 +45,30 @@ def main() -> None:
 @click.option("--base-url", help=f"Public URL of the server root; entity IRIs are minted under it. Default: the store's, else {DEFAULT_BASE}.")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation (faster; only for trusted data).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
+@click.option("--graph", help="Load plain RDF files as-is into this public named graph (replacing it) "
+                              "instead of Linked Events records, e.g. a YSO vocabulary.")
+@click.option("--format", "format_name", help="RDF format of --graph files when their extension does not tell "
+                                               "(ttl, nt, nq, rdf, jsonld).")
 @click.argument("inputs", nargs=-1, required=True)
-def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, inputs: tuple[str, ...]) -> None:
+def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, graph: str | None,
+         format_name: str | None, inputs: tuple[str, ...]) -> None:
     """Load Linked Events records: list pages, JSON arrays, single records, JSON Lines,
     directories or glob patterns of them. Records are validated with the SHACL shapes;
-    invalid ones are reported and skipped. Exits 1 when anything was rejected."""
+    invalid ones are reported and skipped. Exits 1 when anything was rejected.
+
+    With --graph, load RDF files (Turtle, N-Triples, N-Quads, RDF/XML, JSON-LD) into a public
+    named graph, readable over SPARQL with FROM, GRAPH or default-graph-uri."""
     from ld.inputs import expand_paths, read
     from ld.iris import Iris
-    from ld.load import Loader
+    from ld.load import Loader, load_graph
 
+    if graph is not None:
+        try:
+            count = load_graph(_open(store_path), graph, [str(p) for p in _rdf_paths(inputs)], format_name=format_name)
+        except LdError as exc:
+            raise click.ClickException(exc.detail) from None
+        click.echo(f"loaded {count} triples into <{graph}>")
+        return
     try:
         paths = expand_paths(list(inputs))
         store = _open(store_path)
@@ -79,6 +94,14 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
                f"{report.skipped} skipped")
     if report.rejected:
         sys.exit(1)
+
+
+def _rdf_paths(inputs: tuple[str, ...]) -> list[Path]:
+    paths = [Path(p) for p in inputs]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise click.ClickException(f"{missing[0]}: no such file")
+    return paths
 
 
 def _progress(done: int) -> None:

@@ -211,3 +211,33 @@ def _located(exc: InvalidRecord, source: str) -> InvalidRecord:
 
 def _is_division_helper(record: object) -> bool:
     return isinstance(record, dict) and "ocd_id" in record and "id" not in record and "@type" not in record
+
+
+def load_graph(store: Store, graph: str, paths: list, *, format_name: str | None = None) -> int:
+    """Load plain RDF files as-is into one public named graph, replacing what it held.
+
+    For vocabularies and reference data (YSO, test suites) that are not Linked Events records.
+    The whole graph is replaced in one atomic step. Returns the number of quads loaded.
+    """
+    from ld.formats import RDF_FORMATS, by_extension, by_name
+    from ld.vocab import GRAPH
+
+    try:
+        target = ox.NamedNode(graph)
+    except ValueError:
+        raise LdError(f"--graph {graph!r} is not an absolute IRI, e.g. --graph http://www.yso.fi/onto/yso/") from None
+    if graph.startswith(GRAPH.iri):
+        raise LdError(f"--graph {graph} is reserved for the Linked Events data itself; choose another IRI")
+    quads: list[ox.Quad] = []
+    for path in paths:
+        fmt = by_name(format_name, RDF_FORMATS) if format_name else by_extension(str(path))
+        if fmt is None:
+            raise LdError(f"{path}: cannot tell the RDF format; name it with --format (ttl, nt, nq, rdf, jsonld)")
+        try:
+            with open(path, "rb") as data:
+                parsed = ox.parse(data, format=fmt.rdf, base_iri=graph, without_named_graphs=False)
+                quads.extend(ox.Quad(q.subject, q.predicate, q.object, target) for q in parsed)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise LdError(f"{path}: not valid {fmt.name} ({exc})") from exc
+    store.update(f"CLEAR SILENT GRAPH {term(target)} ;\n" + insert_data(quads) if quads else f"CLEAR SILENT GRAPH {term(target)}")
+    return len(quads)

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -98,3 +99,16 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_plain_rdf_goes_into_a_public_named_graph(tmp_path: Path) -> None:
+    yso = REAL.parent.parent / "yso" / "yso-archaeology.ttl"
+    store = str(tmp_path / "s")
+    first = CliRunner().invoke(main, ["load", "--store", store, "--graph", "http://www.yso.fi/onto/yso/", str(yso)])
+    again = CliRunner().invoke(main, ["load", "--store", store, "--graph", "http://www.yso.fi/onto/yso/", str(yso)])
+    assert first.exit_code == again.exit_code == 0 and first.output == again.output  # replaced, not duplicated
+    reserved = CliRunner().invoke(main, ["load", "--store", store, "--graph", "https://w3id.org/linkedevents/graph/restricted", str(yso)])
+    assert reserved.exit_code == 1 and "reserved" in reserved.output
+    query = "SELECT (COUNT(*) AS ?n) FROM <http://www.yso.fi/onto/yso/> WHERE { ?s a skos:Concept }"
+    got = CliRunner().invoke(main, ["get", "--store", store, "/sparql?" + urlencode({"query": query})])
+    assert json.loads(got.output)["results"]["bindings"][0]["n"]["value"] == "130"

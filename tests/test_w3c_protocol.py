@@ -20,7 +20,6 @@ from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
 import falcon.testing
-import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.collection import Collection
@@ -28,7 +27,8 @@ from rdflib.namespace import RDFS
 
 from endpoint.app import Settings, create_app
 from ld.identity import Identity, Keys
-from ld.store import OxigraphStore, insert_data
+from ld.load import load_graph
+from ld.store import OxigraphStore
 
 SUITE = Path("/work/shared/w3c/sparql11-protocol")
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -126,20 +126,11 @@ def read_manifest(path: Path = SUITE / "manifest.ttl") -> list[Case]:
 CASES = read_manifest()
 
 
-def load_named_graph(store: OxigraphStore, graph: str, path: Path) -> None:
-    """Insert an N-Triples file as a (public) named graph, with INSERT DATA.
-
-    A later ``ld load --graph`` command will do this properly."""
-    triples = ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
-    store.update(insert_data(quads))
-
-
 def make_client(keys: Keys = Keys()) -> falcon.testing.TestClient:
     store = OxigraphStore()
     for case in CASES:
         for graph, path in case.graphs.items():
-            load_named_graph(store, graph, path)
+            load_graph(store, graph, [path])  # what `ld load --graph IRI FILE` does
     return falcon.testing.TestClient(create_app(store, Settings(keys=keys)))
 
 
