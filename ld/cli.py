@@ -60,10 +60,11 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
     named graph, readable over SPARQL with FROM, GRAPH or default-graph-uri."""
     from ld.inputs import expand_paths, read
     from ld.iris import Iris
-    from ld.load import Loader, load_graph
+    from ld.load import Loader, load_graph, public_graph_iri
 
     if graph is not None:
         try:
+            public_graph_iri(graph)
             count = load_graph(_open(store_path), graph, [str(p) for p in _rdf_paths(inputs)], format_name=format_name)
         except LdError as exc:
             raise click.ClickException(exc.detail) from None

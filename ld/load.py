@@ -213,13 +213,8 @@ def _is_division_helper(record: object) -> bool:
     return isinstance(record, dict) and "ocd_id" in record and "id" not in record and "@type" not in record
 
 
-def load_graph(store: Store, graph: str, paths: list, *, format_name: str | None = None) -> int:
-    """Load plain RDF files as-is into one public named graph, replacing what it held.
-
-    For vocabularies and reference data (YSO, test suites) that are not Linked Events records.
-    The whole graph is replaced in one atomic step. Returns the number of quads loaded.
-    """
-    from ld.formats import RDF_FORMATS, by_extension, by_name
+def public_graph_iri(graph: str) -> ox.NamedNode:
+    """A graph IRI that plain RDF may be loaded into: absolute, and not one of ours."""
     from ld.vocab import GRAPH
 
     try:
@@ -228,6 +223,18 @@ def load_graph(store: Store, graph: str, paths: list, *, format_name: str | None
         raise LdError(f"--graph {graph!r} is not an absolute IRI, e.g. --graph http://www.yso.fi/onto/yso/") from None
     if graph.startswith(GRAPH.iri):
         raise LdError(f"--graph {graph} is reserved for the Linked Events data itself; choose another IRI")
+    return target
+
+
+def load_graph(store: Store, graph: str, paths: list, *, format_name: str | None = None) -> int:
+    """Load plain RDF files as-is into one public named graph, replacing what it held.
+
+    For vocabularies and reference data (YSO, test suites) that are not Linked Events records.
+    The whole graph is replaced in one atomic step. Returns the number of quads loaded.
+    """
+    from ld.formats import RDF_FORMATS, by_extension, by_name
+
+    target = public_graph_iri(graph)
     quads: list[ox.Quad] = []
     for path in paths:
         fmt = by_name(format_name, RDF_FORMATS) if format_name else by_extension(str(path))
