@@ -8,6 +8,7 @@ from typing import Callable
 import falcon
 
 from endpoint import errors
+from endpoint.cache import ResponseCache
 from endpoint.sparql import SPARQL_PATH, Sparql
 from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
 from ld.context import CONTEXT_PATH
@@ -24,6 +25,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     keys: Keys = field(default_factory=Keys)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    cache_size: int = 2048  # responses kept by the generation-keyed cache; 0 turns it off
 
 
 class _Allow:
@@ -37,10 +39,10 @@ class _Allow:
 def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
     iris = Iris(settings.base_url)
     reader = Reader(store, iris)
-    app = falcon.App(
-        cors_enable=True,
-        middleware=[identify(settings.keys.identify), _Allow()],
-    )
+    middleware = [identify(settings.keys.identify), _Allow()]
+    if settings.cache_size:
+        middleware.insert(0, ResponseCache(store.generation, size=settings.cache_size))
+    app = falcon.App(cors_enable=True, middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = False
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = False

@@ -24,11 +24,15 @@ class Namespace:
     def __init__(self, iri: str, terms: str | None = None) -> None:
         self.iri = iri
         self._terms = frozenset(terms.split()) if terms is not None else None
+        self._nodes: dict[str, NamedNode] = {}  # terms are looked up in every render loop
 
     def __getattr__(self, term: str) -> NamedNode:
-        if term.startswith("_") or (self._terms is not None and term not in self._terms):
-            raise AttributeError(f"{term} is not a term of {self.iri}")
-        return NamedNode(self.iri + term)
+        node = self._nodes.get(term)
+        if node is None:
+            if term.startswith("_") or (self._terms is not None and term not in self._terms):
+                raise AttributeError(f"{term} is not a term of {self.iri}")
+            node = self._nodes[term] = NamedNode(self.iri + term)
+        return node
 
     def __getitem__(self, term: str) -> NamedNode:
         return self.__getattr__(term)
