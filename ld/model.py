@@ -353,8 +353,41 @@ DATA_SOURCE = Resource(
     ),
 )
 
+# Registrations (Linked Registrations) carry the enrolment times and capacities that the
+# registration filters of the event list read; signups and their personal data are not modelled.
+REGISTRATION = Resource(
+    "registration",
+    "Registration",
+    LE.Registration,
+    (
+        _ID,
+        _f("event", LE.event, REF, target="event"),
+        _f("attendee_registration", LE.attendeeRegistration, BOOL),
+        _f("current_attendee_count", LE.currentAttendeeCount, INT),
+        _f("current_waiting_list_count", LE.currentWaitingListCount, INT),
+        _f("remaining_attendee_capacity", LE.remainingAttendeeCapacity, INT),
+        _f("remaining_waiting_list_capacity", LE.remainingWaitingListCapacity, INT),
+        _DATA_SOURCE,
+        _PUBLISHER,
+        _f("audience_min_age", LE.audienceMinAge, INT),
+        _f("audience_max_age", LE.audienceMaxAge, INT),
+        _f("enrolment_start_time", LE.enrolmentStartTime, DATETIME),
+        _f("enrolment_end_time", LE.enrolmentEndTime, DATETIME),
+        _f("maximum_attendee_capacity", SCHEMA.maximumAttendeeCapacity, INT),
+        _f("minimum_attendee_capacity", LE.minimumAttendeeCapacity, INT),
+        _f("waiting_list_capacity", LE.waitingListCapacity, INT),
+        _f("maximum_group_size", LE.maximumGroupSize, INT),
+        _f("mandatory_fields", LE.mandatoryFields, TEXT, many=True),
+        _f("signup_url", LE.signupUrl, LANG),
+        _CREATED,
+        _MODIFIED,
+        _f("confirmation_message", LE.confirmationMessage, LANG),
+        _f("instructions", LE.instructions, LANG),
+    ),
+)
+
 RESOURCES: dict[str, Resource] = {
-    r.name: r for r in (EVENT, PLACE, KEYWORD, KEYWORD_SET, ORGANIZATION, LANGUAGE, IMAGE, DATA_SOURCE)
+    r.name: r for r in (EVENT, PLACE, KEYWORD, KEYWORD_SET, ORGANIZATION, LANGUAGE, IMAGE, DATA_SOURCE, REGISTRATION)
 }
 BY_JSON_TYPE: dict[str, Resource] = {r.json_type: r for r in RESOURCES.values()}
 BY_JSON_TYPE["Event/LinkedEvent"] = EVENT  # the original API's @type for events

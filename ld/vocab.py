@@ -92,7 +92,11 @@ LE = Namespace(
     "translationAvailable serviceLanguage license licenseUrl cropping photographerName "
     # data source
     "userEditableResources userEditableOrganizations userEditableRegistrations "
-    "userEditableRegistrationPriceGroups editPastEvents createPastEvents private ownerId",
+    "userEditableRegistrationPriceGroups editPastEvents createPastEvents private ownerId "
+    # registration
+    "event attendeeRegistration waitingListCapacity maximumGroupSize currentAttendeeCount "
+    "currentWaitingListCount remainingWaitingListCapacity signupUrl confirmationMessage instructions "
+    "mandatoryFields",
 )
 LEI = Namespace(
     "https://w3id.org/linkedevents/internal#",
