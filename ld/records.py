@@ -18,7 +18,7 @@ from ld.iris import Iris
 from ld.model import BY_JSON_TYPE, EVENT, GEOJSON, ID, JSON, LANG, NESTED, REF, RESOURCES, TEXT, URL, WHEN, Resource
 from ld.vocab import LEI
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # Internal keys added to the documents we load (never to the ones we serve).
 LOAD_TERMS = {
@@ -97,7 +97,7 @@ class Normalizer:
         entity_id = raw.get("id")
         if entity_id is None or entity_id == "":
             raise InvalidRecord(None, "id", "the record has no id")
-        if resource.int_id and not isinstance(entity_id, int):
+        if resource.int_id and (not isinstance(entity_id, int) or isinstance(entity_id, bool)):
             raise InvalidRecord(str(entity_id), "id", f"{resource.name} ids are integers")
         if not resource.int_id and not isinstance(entity_id, str):
             raise InvalidRecord(str(entity_id), "id", f"{resource.name} ids are strings such as 'helsinki:abc'")
@@ -121,7 +121,7 @@ class Normalizer:
                 value = self._urls(record, key, f.target, value)
             elif f.kind == LANG and isinstance(value, dict):
                 value = {rdf_lang(lang): text for lang, text in value.items() if text is not None} or None
-            elif f.kind == WHEN and isinstance(value, str) and _DATE_ONLY.match(value):
+            elif f.kind == WHEN and isinstance(value, str) and _DATE_ONLY.fullmatch(value):
                 date_only.append(f)
             elif f.kind == NESTED and isinstance(value, list):
                 value = [dict(item, lei_position=i) if isinstance(item, dict) else item for i, item in enumerate(value)]
