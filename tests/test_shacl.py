@@ -341,9 +341,8 @@ def test_missing_id_is_refused_before_validation_and_by_the_shapes():
 
 
 def test_image_ids_are_integers():
-    rec, triples = record_of(with_change("image", "id", True), "image")  # bool is an int to Python
-    with pytest.raises(InvalidRecord) as caught:
-        shacl.check(rec, triples)
+    with pytest.raises(InvalidRecord) as caught:  # bool is an int to Python; the normalizer refuses it
+        record_of(with_change("image", "id", True), "image")
     assert caught.value.path == "id"
 
 
