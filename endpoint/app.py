@@ -10,12 +10,14 @@ import falcon
 from endpoint import errors
 from endpoint.cache import ResponseCache
 from endpoint.sparql import SPARQL_PATH, Sparql
+from endpoint.void import VOID_PATH, Void
 from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
 from ld.context import CONTEXT_PATH
 from ld.identity import Keys
 from ld.iris import API_PATH, COURSES_PATH, Iris
 from ld.model import RESOURCES
 from ld.read import Reader
+from ld.sparql_runner import Limits
 from ld.store import Store
 from ld.times import UTC
 
@@ -26,6 +28,7 @@ class Settings:
     keys: Keys = field(default_factory=Keys)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     cache_size: int = 2048  # responses kept by the generation-keyed cache; 0 turns it off
+    sparql_limits: Limits = field(default_factory=Limits)  # /sparql time limit, result cap, workers
 
 
 class _Allow:
@@ -56,6 +59,7 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
             collection = Collection(reader, resource, mount, settings.clock)
             app.add_route(f"{path}{name}/", collection)
             app.add_route(f"{path}{name}/{{entity_id}}/", collection, suffix="detail")
-    app.add_route(SPARQL_PATH, Sparql(store, settings.base_url))
+    app.add_route(SPARQL_PATH, Sparql(store, settings.base_url, settings.sparql_limits))
+    app.add_route(VOID_PATH, Void(store, settings.base_url))
     app.add_sink(redirect_to_slash, prefix=r"^/(linkedevents|linkedcourses)/v1(/[^/]+){0,2}$")
     return app

@@ -45,7 +45,8 @@ class _Recorded:
 
 
 def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int,
-        keys_path: str | None, base_of: Callable) -> None:
+        keys_path: str | None, base_of: Callable, sparql_timeout: float = 30.0,
+        sparql_max_results: int = 100_000) -> None:
     recorded = _Recorded(store_path)
     base = base_of(recorded, base_url)
     del recorded
@@ -53,10 +54,12 @@ def run(store_path: str, *, host: str, port: int, base_url: str | None, threads:
     def factory():
         from endpoint.app import Settings, create_app
         from ld.identity import Keys
+        from ld.sparql_runner import Limits
         from ld.store import OxigraphStore
 
         keys = Keys.read(keys_path) if keys_path else Keys()
-        return create_app(OxigraphStore(store_path), Settings(base_url=base, keys=keys))
+        limits = Limits(timeout=sparql_timeout, max_results=sparql_max_results, prestart=True)
+        return create_app(OxigraphStore(store_path), Settings(base_url=base, keys=keys, sparql_limits=limits))
 
     options = {
         "bind": f"{host}:{port}",

@@ -8,6 +8,15 @@ here, by construction: the dataset handed to the store is always cut down to
 override the query's own dataset clauses (measured with 0.5.13, see ``tests/test_sparql.py``),
 so we always pass both.
 
+Queries are evaluated by a runner of ``ld.sparql_runner`` (see its docstring): for an on-disk
+store in a pool of worker processes under a time limit (503 ``QueryTimeout`` past it, default
+30 s) and a result-size cap (400 past it, default 100,000 solutions or triples); for an in-memory
+store in-process, with the cap but no time limit. Content negotiation happens here, before the
+query runs, for each kind of result (:class:`Renderer`); the worker serializes.
+
+CORS: ``falcon.App(cors_enable=True)`` answers every origin for GET and POST, including the
+preflight of a POST with ``Content-Type: application/sparql-query``.
+
 Errors are ``ld.errors`` classes; ``endpoint/errors.py`` turns them into JSON bodies.
 """
 from __future__ import annotations
@@ -27,11 +36,12 @@ from ld.context import CONTEXT_PATH, context, document_loader
 from ld.errors import Forbidden, NotAcceptable, QueryError
 from ld.formats import HTML, JSONLD, NQUADS, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE, Format, by_name
 from ld.identity import ANONYMOUS
+from ld.sparql_runner import Answer, Limits, ResultTooLarge, runner_for
 from ld.store import META, Dataset, Store
 from ld.vocab import GEOF, GRAPH, PREFIXES, RDF, SD
 
 SPARQL_PATH = "/sparql"
-MAX_BODY = 1_000_000  # bytes of query or update text; a later step adds a result-size cap
+MAX_BODY = 1_000_000  # bytes of query or update text; the result-size cap is Limits.max_results
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -402,6 +412,33 @@ def _unique(graphs: Any) -> tuple[str, ...]:
 
 
 # -- content negotiation -------------------------------------------------------------------
+# ``format=`` values real clients send that ld.formats does not name: SPARQLWrapper sends
+# format=n3 for N3 (Turtle is N3), and repeats format= with media type lists (JSON-LD:
+# "json-ld" then "application/ld+json,application/x-json+ld").
+FORMAT_ALIASES = {"n3": "ttl", "text/n3": "ttl", "text/rdf+n3": "ttl", "rdf+xml": "rdf"}
+
+
+def requested_format(op: Operation, formats: tuple[Format, ...]) -> str | None:
+    """The ``format=`` value to answer in: the first one given (commas split a value) that names
+    one of ``formats``, else the last one given (so that the 406 names it), else None.
+
+    >>> op = Operation("query", "ASK {}", {"format": ["json-ld", "application/ld+json,application/x-json+ld"]})
+    >>> requested_format(op, RDF_FORMATS)
+    'jsonld'
+    >>> requested_format(Operation("query", "ASK {}", {"format": ["n3"]}), RDF_FORMATS)
+    'ttl'
+    """
+    given = op.values("format")
+    for value in given:
+        for name in value.split(","):
+            name = name.strip().lower()
+            name = FORMAT_ALIASES.get(name, name)
+            chosen = by_name(name, formats) if name else None
+            if chosen is not None:
+                return chosen.name
+    return given[-1] if given else None
+
+
 def choose(req: falcon.Request, requested: str | None, formats: tuple[Format, ...],
            loose: dict[str, Format] | None = None) -> Format:
     """``?format=`` first, then Accept (q-values and wildcards), then loose aliases; else 406."""
@@ -430,6 +467,43 @@ def choose(req: falcon.Request, requested: str | None, formats: tuple[Format, ..
 # -- rendering -----------------------------------------------------------------------------
 def render_solutions(results: ox.QuerySolutions | ox.QueryBoolean, fmt: Format) -> bytes:
     return results.serialize(format=RESULTS[fmt]) or b""
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """How to write each kind of result, chosen before the query runs (it is evaluated, and
+    written, in a worker process; this object travels there, so it holds only format names).
+    None: the client accepts no format for that kind; the caller raises its NotAcceptable."""
+
+    solutions: str | None
+    boolean: str | None
+    graph: str | None
+    context_url: str
+
+    def __call__(self, answer: Answer) -> tuple[tuple[str, str | None], bytes]:
+        """((kind, format name), body) of a query's results."""
+        results = answer.results
+        if isinstance(results, ox.QueryTriples):
+            kind, name = "graph", self.graph
+        elif isinstance(results, ox.QueryBoolean):
+            kind, name = "boolean", self.boolean
+        else:
+            kind, name = "solutions", self.solutions
+        if name is None:
+            return (kind, None), b""
+        fmt = _FORMATS[kind][name]
+        if kind == "graph":
+            return (kind, name), render_graph(answer.triples(), fmt, self.context_url)
+        if kind == "solutions":
+            return (kind, name), answer.solutions(RESULTS[fmt])
+        return (kind, name), render_solutions(results, fmt)
+
+
+_FORMATS: dict[str, dict[str, Format]] = {
+    "solutions": {f.name: f for f in SOLUTION_FORMATS},
+    "boolean": {f.name: f for f in BOOLEAN_FORMATS},
+    "graph": {f.name: f for f in GRAPH_FORMATS},
+}
 
 
 def render_graph(triples: Any, fmt: Format, context_url: str, prefixes: dict[str, str] = PREFIXES) -> bytes:
@@ -547,10 +621,12 @@ class Sparql:
 
     allow = "GET, HEAD, POST, OPTIONS"
 
-    def __init__(self, store: Store, base_url: str) -> None:
+    def __init__(self, store: Store, base_url: str, limits: Limits = Limits()) -> None:
         self.store = store
         self.endpoint = base_url.rstrip("/") + SPARQL_PATH
         self.context_url = base_url.rstrip("/") + CONTEXT_PATH
+        self.limits = limits
+        self.runner = runner_for(store, limits, preload=(__name__,))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._answer(req, resp, parse_request(req))
@@ -578,25 +654,30 @@ class Sparql:
         if query.service:
             raise QueryError("SERVICE (federated query) is not available on this endpoint")
         dataset = dataset_for(op, query, public_graphs(self.store))
-        # TODO(timeout): evaluate in a subprocess with a deadline and raise ld.errors.QueryTimeout
-        # (503); pyoxigraph cannot cancel a query. Also cap the result size. Both are later steps.
+        renderer, refusals = self._negotiate(req, op)
         try:
-            results = self.store.query(self._with_base(op.text), dataset=dataset)
-            if isinstance(results, ox.QueryTriples):
-                fmt = choose(req, op.format, GRAPH_FORMATS, LOOSE_GRAPH_MEDIA_TYPES)
-                body = render_graph(results, fmt, self.context_url)
-            else:
-                formats = BOOLEAN_FORMATS if isinstance(results, ox.QueryBoolean) else SOLUTION_FORMATS
-                fmt = choose(req, op.format, formats, LOOSE_MEDIA_TYPES)
-                body = render_solutions(results, fmt)
+            (kind, name), body = self.runner.run(self._with_base(op.text), dataset, renderer)
+        except ResultTooLarge:
+            raise
         except QueryError as exc:
             raise QueryError(_unshift(exc.detail, op.text)) from exc
-        except (RuntimeError, SyntaxError) as exc:
-            # Unsupported functions and bad substitutions surface as RuntimeError, some of them
-            # only once the results are read.
-            raise QueryError(f"SPARQL query error: {exc}") from exc
-        resp.content_type = content_type(fmt)
+        if name is None:
+            raise refusals[kind]
+        resp.content_type = content_type(_FORMATS[kind][name])
         resp.data = body
+
+    def _negotiate(self, req: falcon.Request, op: Operation) -> tuple[Renderer, dict[str, NotAcceptable]]:
+        """The format for each kind of result, and why a kind cannot be answered."""
+        chosen: dict[str, str | None] = {}
+        refusals: dict[str, NotAcceptable] = {}
+        for kind, formats, loose in (("solutions", SOLUTION_FORMATS, LOOSE_MEDIA_TYPES),
+                                     ("boolean", BOOLEAN_FORMATS, LOOSE_MEDIA_TYPES),
+                                     ("graph", GRAPH_FORMATS, LOOSE_GRAPH_MEDIA_TYPES)):
+            try:
+                chosen[kind] = choose(req, requested_format(op, formats), formats, loose).name
+            except NotAcceptable as exc:
+                chosen[kind], refusals[kind] = None, exc
+        return Renderer(chosen["solutions"], chosen["boolean"], chosen["graph"], self.context_url), refusals
 
     def _update(self, req: falcon.Request, resp: falcon.Response, op: Operation) -> None:
         identity = getattr(req.context, "identity", None) or ANONYMOUS

@@ -116,14 +116,18 @@ def _progress(done: int) -> None:
 @click.option("--base-url", help="Public URL of the server root (default: the store's).")
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads of the server process.")
 @click.option("--keys", "keys_path", type=click.Path(dir_okay=False, exists=True), help="JSON file of API keys and the identities they grant.")
-def serve(store_path: str, host: str, port: int, base_url: str | None, threads: int, keys_path: str | None) -> None:
+@click.option("--sparql-timeout", default=30.0, show_default=True, type=float, help="Seconds a SPARQL query may run before it is stopped (503); 0: no limit.")
+@click.option("--sparql-max-results", default=100_000, show_default=True, type=click.IntRange(min=1), help="Most solutions or triples a SPARQL query may return (400 beyond).")
+def serve(store_path: str, host: str, port: int, base_url: str | None, threads: int, keys_path: str | None,
+          sparql_timeout: float, sparql_max_results: int) -> None:
     """Serve the REST API, entity URIs and SPARQL from a store."""
     from endpoint.server import run
 
     if not Path(store_path).exists():
         raise click.ClickException(f"no store at {store_path}: create one with `ld load --store {store_path} FILES`")
     try:
-        run(store_path, host=host, port=port, base_url=base_url, threads=threads, keys_path=keys_path, base_of=_base)
+        run(store_path, host=host, port=port, base_url=base_url, threads=threads, keys_path=keys_path, base_of=_base,
+            sparql_timeout=sparql_timeout, sparql_max_results=sparql_max_results)
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
 
