@@ -10,6 +10,7 @@ import falcon
 from endpoint import errors
 from endpoint.cache import ResponseCache
 from endpoint.sparql import SPARQL_PATH, Sparql
+from endpoint.ui import STATIC_PATH, Static
 from endpoint.void import VOID_PATH, Void
 from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
 from ld.context import CONTEXT_PATH
@@ -61,5 +62,6 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
             app.add_route(f"{path}{name}/{{entity_id}}/", collection, suffix="detail")
     app.add_route(SPARQL_PATH, Sparql(store, settings.base_url, settings.sparql_limits))
     app.add_route(VOID_PATH, Void(store, settings.base_url))
+    app.add_route(STATIC_PATH + "{path:path}", Static())
     app.add_sink(redirect_to_slash, prefix=r"^/(linkedevents|linkedcourses)/v1(/[^/]+){0,2}$")
     return app

@@ -21,12 +21,11 @@ Errors are ``ld.errors`` classes; ``endpoint/errors.py`` turns them into JSON bo
 """
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urljoin
+from urllib.parse import parse_qs, urljoin
 
 import falcon
 import pyoxigraph as ox
@@ -34,6 +33,7 @@ from pyld import jsonld
 
 from ld.context import CONTEXT_PATH, context, document_loader
 from ld.errors import Forbidden, NotAcceptable, QueryError
+from endpoint.ui import STATIC_PATH, query_page
 from ld.formats import HTML, JSONLD, NQUADS, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE, Format, by_name
 from ld.identity import ANONYMOUS
 from ld.sparql_runner import Answer, Limits, ResultTooLarge, runner_for
@@ -106,6 +106,10 @@ GEOF_FUNCTIONS: tuple[str, ...] = (
     "getSRID", "dimension", "coordinateDimension", "spatialDimension", "isEmpty", "isSimple", "asGeoJSON",
     "area", "length", "centroid",
 )
+
+# ``format=`` choices offered by the page's plain form.
+PAGE_FORMATS = (("json", "SPARQL JSON"), ("xml", "SPARQL XML"), ("csv", "CSV"), ("tsv", "TSV"),
+                ("ttl", "Turtle (CONSTRUCT, DESCRIBE)"), ("jsonld", "JSON-LD (CONSTRUCT, DESCRIBE)"))
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
     ("Ten events with their start time", """SELECT ?event ?name ?start WHERE {
@@ -575,46 +579,6 @@ def service_description(endpoint: str, graphs: tuple[str, ...]) -> list[ox.Tripl
     return triples
 
 
-def query_page(endpoint: str) -> str:
-    """A minimal page for people: a query form and a few examples. (YASGUI comes later.)"""
-    first = EXAMPLES[0][1]
-    examples = "\n".join(
-        f'<li><a href="{html.escape(endpoint)}?{html.escape(_qs(query))}">{html.escape(title)}</a>'
-        f"<pre>{html.escape(query)}</pre></li>"
-        for title, query in EXAMPLES
-    )
-    prefixes = "\n".join(f"PREFIX {p}: &lt;{html.escape(iri)}&gt;" for p, iri in PREFIXES.items())
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Linked Events SPARQL endpoint</title></head>
-<body>
-<h1>Linked Events SPARQL endpoint</h1>
-<p>SPARQL 1.1 queries over the public Linked Events data. Send them to <code>{html.escape(endpoint)}</code>
-with GET <code>?query=</code> or POST; results come as SPARQL JSON, XML, CSV or TSV, graphs as Turtle,
-N-Triples, N-Quads, RDF/XML or JSON-LD (Accept header, or <code>format=</code>).</p>
-<form method="get" action="{html.escape(endpoint)}">
-<p><textarea name="query" rows="14" cols="100">{html.escape(first)}</textarea></p>
-<p><label>Format <select name="format">
-<option value="json">SPARQL JSON</option><option value="xml">SPARQL XML</option>
-<option value="csv">CSV</option><option value="tsv">TSV</option>
-<option value="ttl">Turtle (CONSTRUCT, DESCRIBE)</option><option value="jsonld">JSON-LD (CONSTRUCT, DESCRIBE)</option>
-</select></label> <button type="submit">Run query</button></p>
-</form>
-<h2>Examples</h2>
-<ol>
-{examples}
-</ol>
-<h2>Prefixes you can use without declaring them</h2>
-<pre>{prefixes}</pre>
-</body>
-</html>
-"""
-
-
-def _qs(query: str) -> str:
-    return urlencode({"query": query})
-
-
 # -- the resource --------------------------------------------------------------------------
 class Sparql:
     """GET and POST ``/sparql``: queries for everyone, updates for keys allowed to update."""
@@ -704,7 +668,8 @@ class Sparql:
     def _describe(self, req: falcon.Request, resp: falcon.Response, op: Operation) -> None:
         fmt = choose(req, op.format, DESCRIPTION_FORMATS)
         if fmt is HTML:
-            body = query_page(self.endpoint).encode()
+            body = query_page(self.endpoint, static_url=STATIC_PATH, examples=EXAMPLES, prefixes=PREFIXES,
+                              formats=PAGE_FORMATS).encode()
         else:
             triples = service_description(self.endpoint, public_graphs(self.store))
             body = render_graph(triples, fmt, self.context_url, DESCRIPTION_PREFIXES)

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 import falcon
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_PATH = "/static/"
 YASGUI_JS = "yasgui/yasgui.min.js"
 YASGUI_CSS = "yasgui/yasgui.min.css"
 

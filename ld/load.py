@@ -8,7 +8,7 @@ and skipped; its valid neighbours are loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -16,7 +16,7 @@ from ld import shacl
 from ld.errors import InvalidRecord, LdError
 from ld.inputs import Item
 from ld.iris import Iris
-from ld.model import ID, REF, URL
+from ld.model import REF, URL
 from ld.rdf import delete_records, expand, expand_batch, is_public, record_quads
 from ld.records import Normalizer, Record
 from ld.store import ADMIN, Store, insert_data, term

@@ -11,7 +11,7 @@ import io
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlencode
 
 import falcon.testing
 import pyoxigraph as ox
@@ -357,11 +357,11 @@ LEAKS = {
     "all-named-graphs": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
     "named-restricted": f"SELECT * WHERE {{ GRAPH <{R}> {{ ?s ?p ?o }} }}",
     "from-restricted": f"SELECT * FROM <{R}> WHERE {{ ?s ?p ?o }}",
-    "from-restricted-lowercase-prefixed": f"PREFIX lg: <https://w3id.org/linkedevents/graph/>\n"
+    "from-restricted-lowercase-prefixed": "PREFIX lg: <https://w3id.org/linkedevents/graph/>\n"
                                           "select * from lg:restricted where { ?s ?p ?o }",
     "from-named-restricted": f"SELECT * FROM NAMED <{R}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
     "from-both": f"SELECT * FROM <{R}> FROM NAMED <{R}> WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
-    "relative-from": f"BASE <https://w3id.org/linkedevents/graph/>\nSELECT * FROM <restricted> WHERE {{ ?s ?p ?o }}",
+    "relative-from": "BASE <https://w3id.org/linkedevents/graph/>\nSELECT * FROM <restricted> WHERE {{ ?s ?p ?o }}",
     "describe-draft": f"DESCRIBE <{DRAFT}>",
     "describe-public-event": f"DESCRIBE <{PUBLIC_EVENT}>",
     "construct-graphs": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
