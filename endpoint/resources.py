@@ -83,7 +83,7 @@ class Collection:
         fmt = choose(req)
         params = _params(req)
         query = build(self.resource, params, iris=self.mount.iris, identity=req.context.identity,
-                      now=self.clock(), mount_type=self.mount.event_type)
+                      now=self.clock(), mount_type=self.mount.event_type, store=self.reader.store)
         if query.explain:
             resp.content_type = "application/sparql-query"
             resp.text = query.select()

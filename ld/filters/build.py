@@ -17,7 +17,7 @@ from ld.errors import InvalidParameter
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
 from ld.model import Resource
-from ld.store import ADMIN, PUBLIC, Dataset, term
+from ld.store import ADMIN, PUBLIC, Dataset, Store, term
 from ld.vocab import PREFIXES, sparql_prologue
 
 DEFAULT_PAGE_SIZE = 20
@@ -55,6 +55,7 @@ class Context:
     now: datetime
     mount_type: str
     iris: Iris
+    store: Store | None = None  # for filters that must know what exists (keyword sets, keyword names)
 
 
 @dataclass
@@ -115,11 +116,12 @@ def build(
     identity: Identity = ANONYMOUS,
     now: datetime,
     mount_type: str = "General",
+    store: Store | None = None,
 ) -> ListQuery:
     """The list query for one request; raises InvalidParameter listing every bad parameter."""
     from ld.filters.catalog import DEFAULTS, FILTERS_BY_RESOURCE, PAGING
 
-    ctx = Context(resource, params, identity, now, mount_type, iris)
+    ctx = Context(resource, params, identity, now, mount_type, iris, store)
     errors: list[InvalidParameter] = []
     clauses: list[Clause] = []
     for name, value in params.items():
