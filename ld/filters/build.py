@@ -78,7 +78,12 @@ class ListQuery:
 
     def select(self) -> str:
         """The page of entity IRIs, in order; runnable as-is on the public SPARQL endpoint."""
-        optionals = "".join(f"\n  OPTIONAL {{ {o.pattern} }}" for o in self.order)
+        # A pattern that is already optional (a registration's value, else the event's own) is
+        # placed as is: nested inside another OPTIONAL it would be evaluated without ?e bound.
+        optionals = "".join(
+            f"\n  {o.pattern}" if o.pattern.startswith("OPTIONAL") else f"\n  OPTIONAL {{ {o.pattern} }}"
+            for o in self.order
+        )
         keys = []
         for o in self.order:
             if o.nulls_last:

@@ -640,38 +640,43 @@ def _capacity(value: float, ctx: Context, name: str) -> Clause:
                        n=ox.Literal(repr(value), datatype=XSD.double)))
 
 
+def _effective(var: str, predicate: str) -> str:
+    """Bind ``var`` to the registration's value of ``predicate``, else the event's own (older
+    Linked Courses data kept enrolment times and capacities on the event)."""
+    return (f"OPTIONAL {{ ?e le:registration ?{var}_r . ?{var}_r {predicate} ?{var}_reg }} "
+            f"OPTIONAL {{ ?e {predicate} ?{var}_own }} BIND(COALESCE(?{var}_reg, ?{var}_own) AS ?{var})")
+
+
 def _enrolment_open(value: bool, ctx: Context, name: str) -> Clause:
-    """Approximation until registrations are in the store: the event's own enrolment end is not
-    past, and (enrolment_open only) its remaining attendee capacity, if known, is at least 1; the
-    waiting list capacity is unknown, i.e. unlimited."""
+    """Enrolment has not ended and there is room: remaining attendee capacity >= 1 (or, with the
+    waiting list, remaining waiting-list capacity >= 1); an unknown capacity is unlimited."""
     if not value:
         return Clause()
-    pattern = bind("FILTER EXISTS { ?e le:enrolmentEndTime ?_ee . FILTER(?_ee >= $now) }", now=_dt(ctx.now))
-    if name == "enrolment_open":
-        pattern += "\n  FILTER NOT EXISTS { ?e le:remainingAttendeeCapacity ?_rc . FILTER(?_rc < 1) }"
-    return Clause(pattern)
+    room = "FILTER(?_rc < 1)" if name == "enrolment_open" else (
+        f"{_effective('_rw', 'le:remainingWaitingListCapacity')} FILTER(?_rc < 1 && BOUND(?_rw) && ?_rw < 1)")
+    return Clause(bind(
+        f"FILTER EXISTS {{ {_effective('_ee', 'le:enrolmentEndTime')} FILTER(BOUND(?_ee) && ?_ee >= $now) }}\n"
+        f"  FILTER NOT EXISTS {{ {_effective('_rc', 'le:remainingAttendeeCapacity')} {room} }}",
+        now=_dt(ctx.now),
+    ))
 
 
 def _remaining(value: Any, ctx: Context, name: str) -> Clause:
-    """Remaining capacities: the attendee capacity is the event's own remaining_attendee_capacity
-    (Linked Courses data); the waiting list capacity is not in the store (always NULL)."""
-    attendee = "attendee" in name
+    """A registration's remaining attendee or waiting-list capacity (the event's own value for
+    older data). ``__isnull=true`` also matches events without a registration, as the original."""
+    predicate = "le:remainingAttendeeCapacity" if "attendee" in name else "le:remainingWaitingListCapacity"
     if name.endswith("__isnull"):
-        if not attendee:
-            return Clause() if value else Clause(NOTHING)
-        return Clause(f"FILTER {'NOT ' if value else ''}EXISTS {{ ?e le:remainingAttendeeCapacity ?_rc }}")
-    if not attendee:
-        return Clause(NOTHING)
-    return Clause(bind("FILTER EXISTS { ?e le:remainingAttendeeCapacity ?_rc . FILTER(?_rc >= $n) }", n=_int(value)))
+        return Clause(f"FILTER {'NOT ' if value else ''}EXISTS {{ {_effective('_rc', predicate)} FILTER(BOUND(?_rc)) }}")
+    return Clause(bind(f"FILTER EXISTS {{ {_effective('_rc', predicate)} FILTER(?_rc >= $n) }}", n=_int(value)))
 
 
 def _enrolment_open_on(value: parse.When, ctx: Context, name: str) -> Clause:
-    # The event's own enrolment times only (registrations are not in the store yet); a missing
-    # start means since ever and a missing end means for ever.
+    # The registration's times are preferred over the event's; a missing start means since ever
+    # and a missing end means for ever.
     t = _dt(value.resolve(ctx.now, end=False))
     return Clause(bind(
-        "FILTER NOT EXISTS { ?e le:enrolmentStartTime ?_es . FILTER(?_es > $t) }\n"
-        "  FILTER NOT EXISTS { ?e le:enrolmentEndTime ?_ee . FILTER(?_ee < $t) }",
+        f"FILTER NOT EXISTS {{ {_effective('_es', 'le:enrolmentStartTime')} FILTER(?_es > $t) }}\n"
+        f"  FILTER NOT EXISTS {{ {_effective('_ee', 'le:enrolmentEndTime')} FILTER(?_ee < $t) }}",
         t=t,
     ))
 
@@ -969,12 +974,15 @@ SORTS: dict[str, dict[str, tuple[str, str, bool]]] = {
                                  "?e le:enrolmentStartTime ?enrolment_start_time", False),
         "enrolment_end_time": (_null_largest("?enrolment_end_time", _MAX_TIME),
                                "?e le:enrolmentEndTime ?enrolment_end_time", False),
-        # Registrations are not in the store yet: every event has NULL here, so the order falls to the id.
-        "registration__enrolment_start_time": ("?registration_enrolment_start", "FILTER(false)", False),
-        "registration__enrolment_end_time": ("?registration_enrolment_end", "FILTER(false)", False),
-        # The registration's time would be preferred; events without a time go last both ways.
-        "enrolment_start": ("?enrolment_start", "?e le:enrolmentStartTime ?enrolment_start", True),
-        "enrolment_end": ("?enrolment_end", "?e le:enrolmentEndTime ?enrolment_end", True),
+        "registration__enrolment_start_time": (
+            _null_largest("?registration_enrolment_start", _MAX_TIME),
+            "?e le:registration ?_sr . ?_sr le:enrolmentStartTime ?registration_enrolment_start", False),
+        "registration__enrolment_end_time": (
+            _null_largest("?registration_enrolment_end", _MAX_TIME),
+            "?e le:registration ?_sr . ?_sr le:enrolmentEndTime ?registration_enrolment_end", False),
+        # The registration's time is preferred; events with neither go last in both directions.
+        "enrolment_start": ("?enrolment_start", _effective("enrolment_start", "le:enrolmentStartTime"), True),
+        "enrolment_end": ("?enrolment_end", _effective("enrolment_end", "le:enrolmentEndTime"), True),
     },
     "place": {"id": ("?id", "?e schema:identifier ?id", False), "name": ("?name", '?e schema:name ?name FILTER(LANG(?name) = "fi")', False),
               "n_events": ("COALESCE(?n_events, 0)", _n_events("schema:location"), False),
@@ -1432,8 +1440,8 @@ FILTERS: tuple[Filter, ...] = (
             name,
             parse.boolean,
             _enrolment_open,
-            f"true: events whose enrolment has not ended and that have room{extra} (the event's own enrolment "
-            "time and remaining capacity until registrations are in the store); false: no filter.",
+            f"true: events whose registration's enrolment has not ended and that have room{extra} (an "
+            "unknown capacity is unlimited); false: no filter.",
             f"event/?{name}=true",
         )
         for name, extra in (("enrolment_open", ""), ("enrolment_open_waitlist", " at the event or in its waiting list"))
@@ -1462,9 +1470,7 @@ FILTERS: tuple[Filter, ...] = (
             _remaining,
             (f"Events whose remaining {what.replace('_', ' ')} capacity is at least N." if op == "gte" else
              f"true: events whose remaining {what.replace('_', ' ')} capacity is unknown (no registration "
-             "included); false: events where it is known.")
-            + (" Uses the event's own remaining_attendee_capacity until registrations are in the store."
-               if what == "attendee" else " Not in the store yet: always unknown."),
+             "included); false: events where it is known."),
             f"event/?registration__remaining_{what}_capacity__{op}={10 if op == 'gte' else 'true'}",
         )
         for what in ("attendee", "waiting_list")
