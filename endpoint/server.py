@@ -68,6 +68,7 @@ def run(store_path: str, *, host: str, port: int, base_url: str | None, threads:
         "threads": threads,
         "accesslog": "-",
         "timeout": 120,
+        "graceful_timeout": 10,  # in-flight requests get 10 s to finish on shutdown
     }
     print(f"serving {store_path} at http://{host}:{port}/linkedevents/v1/ (entity IRIs under {base})", flush=True)
     _Server(factory, options).run()

@@ -25,7 +25,8 @@ RESTRICTED = GRAPH.restricted
 _ADMIN_PREDICATES = frozenset(f.iri.value for r in (EVENT,) for f in r.all_fields if f.admin)
 # What a deleted entity keeps in public: enough for harvesters to drop or follow it.
 _TOMBSTONE_PREDICATES = frozenset(
-    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId)
+    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId,
+                     LEI.listing)
 )
 _WKT = GEO.wktLiteral
 
@@ -81,7 +82,7 @@ def is_public(record: Record, private_sources: frozenset[str] = frozenset()) -> 
 def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> list[ox.Quad]:
     """Place the record's triples, plus bookkeeping, enrichment and index, into graphs."""
     entity = ox.NamedNode(record.iri)
-    triples = triples + enrichment(triples) + _span(record, entity)
+    triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     quads: list[ox.Quad] = []
     for t in triples:
         p = t.predicate.value
@@ -133,6 +134,19 @@ def document_triples(document: dict, context_url: str) -> list[ox.Triple]:
     data = json.dumps(inline_context(document), ensure_ascii=False).encode("utf-8")
     triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
     return triples + enrichment(triples)
+
+
+def _listing(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
+    """One index key for what every event list asks first: its type and whether it is deleted.
+
+    A single pattern (``?e lei:listing "General"``) instead of a join of ``le:typeId`` with a
+    ``NOT EXISTS`` on ``le:deleted``, which costs twenty times more in Oxigraph."""
+    if record.resource is not EVENT:
+        return []
+    key = str(record.document.get("type_id"))
+    if record.document.get("deleted"):
+        key += " deleted"
+    return [ox.Triple(entity, LEI.listing, ox.Literal(key))]
 
 
 def _span(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:

@@ -100,7 +100,7 @@ LE = Namespace(
 )
 LEI = Namespace(
     "https://w3id.org/linkedevents/internal#",
-    "record position order extra store base generation start end",
+    "record position order extra store base generation start end listing",
 )
 GRAPH = Namespace("https://w3id.org/linkedevents/graph/", "public restricted")
 

@@ -96,6 +96,16 @@ def wait_until_responds(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(url)
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server subprocess: politely, then firmly (a loaded machine may shut down slowly)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def assert_canonical_error(result: Any, status: int, *mentions: str) -> dict[str, Any]:
     """Every error is JSON {"detail": "..."} in English, naming what is wrong."""
     assert result.status_code == status, result.text

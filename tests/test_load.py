@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from ld.cli import main
 from ld.store import ADMIN, OxigraphStore
 
-from conftest import REAL, free_port, load_paths, real_records, wait_until_responds
+from conftest import REAL, free_port, load_paths, real_records, stop, wait_until_responds
 
 KEYWORDS = real_records("keyword")
 
@@ -97,8 +97,7 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
         turtle = requests.get(f"{base}/linkedevents/v1/keyword/yso:p4354/", headers={"Accept": "text/turtle"}, timeout=10)
         assert turtle.headers["content-type"].startswith("text/turtle") and "schema:DefinedTerm" in turtle.text
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
 
 def test_plain_rdf_goes_into_a_public_named_graph(tmp_path: Path) -> None:

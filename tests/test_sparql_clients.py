@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from conftest import REAL, free_port, wait_until_responds
+from conftest import REAL, free_port, stop, wait_until_responds
 from ld.context import CONTEXT_PATH, document_loader
 
 pytestmark = pytest.mark.server
@@ -57,8 +57,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
             time.sleep(0.2)
         yield f"{base}/sparql"
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)
         log.close()
 
 

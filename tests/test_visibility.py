@@ -72,4 +72,4 @@ def test_public_graph_holds_no_draft_or_personal_data(app) -> None:
     assert leaked == []
     tombstone = {row["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for row in app.store.query(
         f"SELECT ?p WHERE {{ <{BASE}/linkedevents/v1/event/test:deleted/> ?p ?o }}", dataset=PUBLIC)}
-    assert tombstone == {"type", "identifier", "dateModified", "deleted", "typeId", "record"}
+    assert tombstone == {"type", "identifier", "dateModified", "deleted", "typeId", "listing", "record"}

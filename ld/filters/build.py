@@ -72,8 +72,10 @@ class ListQuery:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self) -> str:
-        root = f"?e a {term(self.resource.rdf_class)} ."
-        body = "\n  ".join([root, *[p for p in self.patterns if p]])
+        # Event lists start from their listing key (an event-only predicate): joining the large
+        # `?e a schema:Event` set on top only slows Oxigraph down.
+        root = "" if self.resource.name == "event" else f"?e a {term(self.resource.rdf_class)} ."
+        body = "\n  ".join(p for p in (root, *self.patterns) if p)
         return f"{{\n  {body}\n}}"
 
     def select(self) -> str:

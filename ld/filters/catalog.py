@@ -72,22 +72,33 @@ def _sort(value: list[str], ctx: Context, name: str) -> Clause:
 
 
 def _deleted(value: bool, ctx: Context, name: str) -> Clause:
-    if not value:
-        return Clause()
-    if name == "deleted":
-        return Clause("?e le:deleted true .", cancels=frozenset({"not_deleted"}))
-    return Clause(cancels=frozenset({"not_deleted"}))
+    if ctx.resource.name == "event":
+        return Clause()  # folded into the event listing key, see _event_listing
+    return Clause(cancels=frozenset({"not_deleted"})) if value else Clause()
 
 
-def _event_type(value: list[str], ctx: Context, name: str) -> Clause:
+def _event_types(value: str) -> list[str]:
     types = []
-    for v in value:
+    for v in parse.csv_of(str)(value):
         canonical = EVENT_TYPES.get(v.lower())
         if canonical is None:
             raise ValueError(f"{v!r} is not an event type; use General, Course or Volunteering")
         types.append(canonical)
-    return Clause(bind("?e le:typeId ?type . VALUES ?type { $types }", types=[ox.Literal(t) for t in types]),
-                  cancels=frozenset({"type"}))
+    return types
+
+
+def _event_listing(ctx: Context) -> str:
+    """Every event list starts from the listing key (``lei:listing "General"``, see ld.rdf):
+    the types asked for (event_type, else the mount's) and whether deleted events are shown
+    (show_deleted) or only they (deleted). The three parameters are validated by their entries."""
+    types = _event_types(ctx.params["event_type"]) if "event_type" in ctx.params else [ctx.mount_type]
+    only_deleted = parse.boolean(ctx.params["deleted"]) if "deleted" in ctx.params else False
+    with_deleted = parse.boolean(ctx.params["show_deleted"]) if "show_deleted" in ctx.params else False
+    keys = [f"{t} deleted" for t in types] if only_deleted else types + (
+        [f"{t} deleted" for t in types] if with_deleted else [])
+    if len(keys) == 1:
+        return bind("?e lei:listing $key .", key=ox.Literal(keys[0]))
+    return bind("?e lei:listing ?_listing . VALUES ?_listing { $keys }", keys=[ox.Literal(k) for k in keys])
 
 
 EVENT_TYPES = {"general": "General", "course": "Course", "volunteering": "Volunteering"}
@@ -1022,8 +1033,7 @@ DEFAULT_ORDER: dict[str, tuple[Order, ...]] = {
 # Always-on clauses a parameter may cancel (by name); they depend on the mount for event types.
 DEFAULTS: dict[str, dict[str, Callable[[Context], str]]] = {
     "event": {
-        "type": lambda ctx: bind("?e le:typeId $type .", type=ox.Literal(ctx.mount_type)),
-        "not_deleted": lambda ctx: "FILTER NOT EXISTS { ?e le:deleted true }",
+        "listing": _event_listing,
     },
     "place": {
         "not_deleted": lambda ctx: "FILTER NOT EXISTS { ?e le:deleted true }",
@@ -1258,8 +1268,8 @@ FILTERS: tuple[Filter, ...] = (
     ),
     Filter(
         "event_type",
-        parse.csv_of(str),
-        _event_type,
+        _event_types,
+        lambda value, ctx, name: Clause(),  # folded into the event listing key, see _event_listing
         "Events of these types: General, Course, Volunteering (comma-separated, any case). "
         "Without it, General (Course on the Linked Courses mount).",
         "event/?event_type=General,Course",
