@@ -15,7 +15,8 @@ from typing import Any, Iterator
 from ld.context import context, date_only_override
 from ld.errors import InvalidRecord
 from ld.iris import Iris
-from ld.model import BY_JSON_TYPE, EVENT, GEOJSON, ID, JSON, LANG, NESTED, REF, RESOURCES, TEXT, URL, WHEN, Resource
+from ld import geo
+from ld.model import BY_JSON_TYPE, EVENT, GEOJSON, ID, JSON, LANG, NESTED, PLACE, REF, RESOURCES, TEXT, URL, WHEN, Resource
 from ld.vocab import LEI
 
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -133,6 +134,8 @@ class Normalizer:
                 doc[key] = value
         for key, value in _DEFAULTS.get(resource.name, {}).items():
             doc.setdefault(key, value)
+        if resource is PLACE and not doc.get("divisions"):
+            self._derive_divisions(doc)
         if resource is EVENT:
             self._event_defaults(raw, doc)
         if order:
@@ -142,6 +145,17 @@ class Normalizer:
         doc["@context"] = [self._context, date_only_override(date_only)] if date_only else self._context
         yield from inner
         yield record
+
+    @staticmethod
+    def _derive_divisions(doc: dict[str, Any]) -> None:
+        """A place without divisions gets them from its point, as the original computes them on
+        every save (Helsinki's neighbourhoods, sub-districts and districts; see ld.geo)."""
+        coordinates = (doc.get("position") or {}).get("coordinates")
+        if isinstance(coordinates, list) and len(coordinates) == 2 and all(
+                isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates):
+            derived = geo.divisions_at(*coordinates)
+            if derived:
+                doc["divisions"] = [dict(d, lei_position=i) for i, d in enumerate(derived)]
 
     def _event_defaults(self, raw: dict[str, Any], doc: dict[str, Any]) -> None:
         # Linked Courses records of 2020 predate type_id; their extension block marks a course.

@@ -12,9 +12,12 @@ import requests
 from click.testing import CliRunner
 
 from ld.cli import main
+from ld.iris import Iris
+from ld.model import RESOURCES
+from ld.read import Reader
 from ld.store import ADMIN, OxigraphStore
 
-from conftest import REAL, free_port, load_paths, real_records, stop, wait_until_responds
+from conftest import REAL, free_port, load_paths, load_records, real_records, stop, wait_until_responds
 
 KEYWORDS = real_records("keyword")
 
@@ -111,3 +114,13 @@ def test_plain_rdf_goes_into_a_public_named_graph(tmp_path: Path) -> None:
     query = "SELECT (COUNT(*) AS ?n) FROM <http://www.yso.fi/onto/yso/> WHERE { ?s a skos:Concept }"
     got = CliRunner().invoke(main, ["get", "--store", store, "/sparql?" + urlencode({"query": query})])
     assert json.loads(got.output)["results"]["bindings"][0]["n"]["value"] == "130"
+
+
+def test_places_without_divisions_get_them_from_their_point() -> None:
+    place = dict(real_records("place")[0], id="test:p1", divisions=[])
+    store = OxigraphStore()
+    assert not load_records(store, [("place", place)]).rejected
+    served = Reader(store, Iris("http://127.0.0.1:8000")).detail(RESOURCES["place"], "test:p1")
+    ocd_ids = {d["ocd_id"] for d in served["divisions"]}
+    assert "ocd-division/country:fi/kunta:helsinki/kaupunginosa:kruununhaka" in ocd_ids
+    assert "ocd-division/country:fi/kunta:helsinki/peruspiiri:vironniemi" in ocd_ids
