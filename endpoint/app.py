@@ -30,6 +30,7 @@ class Settings:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     cache_size: int = 2048  # responses kept by the generation-keyed cache; 0 turns it off
     sparql_limits: Limits = field(default_factory=Limits)  # /sparql time limit, result cap, workers
+    cors_origins: tuple[str, ...] = ("*",)  # origins allowed to call from a browser; () turns CORS off
 
 
 class _Allow:
@@ -46,7 +47,10 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
     middleware = [identify(settings.keys.identify), _Allow()]
     if settings.cache_size:
         middleware.insert(0, ResponseCache(store.generation, size=settings.cache_size))
-    app = falcon.App(cors_enable=True, middleware=middleware)
+    if settings.cors_origins:
+        middleware.insert(0, falcon.CORSMiddleware(
+            allow_origins="*" if "*" in settings.cors_origins else list(settings.cors_origins)))
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = False
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = False

@@ -44,22 +44,18 @@ class _Recorded:
         return None
 
 
-def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int,
-        keys_path: str | None, base_of: Callable, sparql_timeout: float = 30.0,
-        sparql_max_results: int = 100_000) -> None:
+def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int, base_of: Callable,
+        settings: dict) -> None:
+    """Serve the store; ``settings`` are the ``endpoint.app.Settings`` fields besides the base URL."""
     recorded = _Recorded(store_path)
     base = base_of(recorded, base_url)
     del recorded
 
     def factory():
         from endpoint.app import Settings, create_app
-        from ld.identity import Keys
-        from ld.sparql_runner import Limits
         from ld.store import OxigraphStore
 
-        keys = Keys.read(keys_path) if keys_path else Keys()
-        limits = Limits(timeout=sparql_timeout, max_results=sparql_max_results, prestart=True)
-        return create_app(OxigraphStore(store_path), Settings(base_url=base, keys=keys, sparql_limits=limits))
+        return create_app(OxigraphStore(store_path), Settings(base_url=base, **settings))
 
     options = {
         "bind": f"{host}:{port}",

@@ -118,16 +118,24 @@ def _progress(done: int) -> None:
 @click.option("--keys", "keys_path", type=click.Path(dir_okay=False, exists=True), help="JSON file of API keys and the identities they grant.")
 @click.option("--sparql-timeout", default=30.0, show_default=True, type=float, help="Seconds a SPARQL query may run before it is stopped (503); 0: no limit.")
 @click.option("--sparql-max-results", default=100_000, show_default=True, type=click.IntRange(min=1), help="Most solutions or triples a SPARQL query may return (400 beyond).")
+@click.option("--cors-origins", default="*", show_default=True,
+              help="Origins browsers may call the API and SPARQL from (comma-separated); empty: no CORS.")
 def serve(store_path: str, host: str, port: int, base_url: str | None, threads: int, keys_path: str | None,
-          sparql_timeout: float, sparql_max_results: int) -> None:
+          sparql_timeout: float, sparql_max_results: int, cors_origins: str) -> None:
     """Serve the REST API, entity URIs and SPARQL from a store."""
     from endpoint.server import run
+    from ld.identity import Keys
+    from ld.sparql_runner import Limits
 
     if not Path(store_path).exists():
         raise click.ClickException(f"no store at {store_path}: create one with `ld load --store {store_path} FILES`")
     try:
-        run(store_path, host=host, port=port, base_url=base_url, threads=threads, keys_path=keys_path, base_of=_base,
-            sparql_timeout=sparql_timeout, sparql_max_results=sparql_max_results)
+        settings = {
+            "keys": Keys.read(keys_path) if keys_path else Keys(),
+            "sparql_limits": Limits(timeout=sparql_timeout, max_results=sparql_max_results, prestart=True),
+            "cors_origins": tuple(o.strip() for o in cors_origins.split(",") if o.strip()),
+        }
+        run(store_path, host=host, port=port, base_url=base_url, threads=threads, base_of=_base, settings=settings)
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 
+import falcon.testing
 import pytest
 from pyld import jsonld
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
+from endpoint.app import Settings, create_app
 from ld.context import CONTEXT_PATH, document_loader
 
 from conftest import BASE, assert_canonical_error
@@ -127,3 +129,11 @@ def test_conditional_get(client) -> None:
     assert client.simulate_get(EVENT, headers={"If-Modified-Since": modified}).status_code == 304
     assert client.simulate_get(EVENT, headers={"If-None-Match": '"other"'}).status_code == 200
     assert client.simulate_get(EVENT, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+
+
+def test_cors_origins_are_configurable(real_store) -> None:
+    closed = falcon.testing.TestClient(create_app(real_store, Settings(base_url=BASE, cors_origins=())))
+    assert "access-control-allow-origin" not in closed.simulate_get(EVENT, headers={"Origin": "https://x.example"}).headers
+    only = falcon.testing.TestClient(create_app(real_store, Settings(base_url=BASE, cors_origins=("https://ok.example",))))
+    assert only.simulate_get(EVENT, headers={"Origin": "https://ok.example"}).headers["access-control-allow-origin"] == "https://ok.example"
+    assert "access-control-allow-origin" not in only.simulate_get(EVENT, headers={"Origin": "https://x.example"}).headers
