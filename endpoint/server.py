@@ -53,9 +53,12 @@ def run(store_path: str, *, host: str, port: int, base_url: str | None, threads:
 
     def factory():
         from endpoint.app import Settings, create_app
+        from ld import index
         from ld.store import OxigraphStore
 
-        return create_app(OxigraphStore(store_path), Settings(base_url=base, **settings))
+        store = OxigraphStore(store_path)
+        index.upgrade(store)  # a store written by an older version gets its missing helper triples
+        return create_app(store, Settings(base_url=base, **settings))
 
     options = {
         "bind": f"{host}:{port}",

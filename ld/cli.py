@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ld import index
 from ld.errors import LdError
 from ld.vocab import LEI
 
@@ -75,6 +76,7 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
         store = _open(store_path)
         base = _base(store, base_url)
         store.set_meta(LEI.base, base)
+        index.upgrade(store)
         progress = _progress if sys.stderr.isatty() and not quiet else None
         loader = Loader(store, Iris(base), validate=not no_validate)
         report = loader.load((item for path in paths for item in read(path)), progress=progress)

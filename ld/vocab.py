@@ -100,7 +100,7 @@ LE = Namespace(
 )
 LEI = Namespace(
     "https://w3id.org/linkedevents/internal#",
-    "record position order extra store base generation start end listing",
+    "record position order extra store base generation start end listing indexVersion",
 )
 GRAPH = Namespace("https://w3id.org/linkedevents/graph/", "public restricted")
 
