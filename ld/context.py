@@ -36,26 +36,26 @@ def compact(iri: str) -> str:
     return iri
 
 
+# What each kind adds to its term's "@id" (WHEN, NESTED and GEOJSON are built below).
+_COERCIONS: dict[str, dict[str, str]] = {
+    LANG: {"@container": "@language"},
+    DATETIME: {"@type": "xsd:dateTime"},
+    DATE: {"@type": "xsd:date"},
+    URL: {"@type": "@id"},
+    VOCAB: {"@type": "@vocab"},
+    JSON: {"@type": "@json"},
+    **{kind: {} for kind in (TEXT, INT, NUMBER, BOOL, REF, ID)},
+}
+
+
 def term_definition(field: Field, *, date_only: bool = False) -> Any:
     """The JSON-LD term definition of one field."""
     if field.kind == COMPUTED:
         return None  # request-time figures are not data about the entity
     iri = compact(field.iri.value)
     definition: dict[str, Any] = {"@id": iri}
-    if field.kind == LANG:
-        definition["@container"] = "@language"
-    elif field.kind == DATETIME:
-        definition["@type"] = "xsd:dateTime"
-    elif field.kind == DATE:
-        definition["@type"] = "xsd:date"
-    elif field.kind == WHEN:
+    if field.kind == WHEN:
         definition["@type"] = "xsd:date" if date_only else "xsd:dateTime"
-    elif field.kind == URL:
-        definition["@type"] = "@id"
-    elif field.kind == VOCAB:
-        definition["@type"] = "@vocab"
-    elif field.kind == JSON:
-        definition["@type"] = "@json"
     elif field.kind == NESTED:
         definition["@context"] = {sub.key: term_definition(sub) for sub in field.sub}
     elif field.kind == GEOJSON:
@@ -65,7 +65,7 @@ def term_definition(field: Field, *, date_only: bool = False) -> Any:
             "coordinates": {"@id": compact(LE.coordinates.value), "@type": "@json"},
         }
     else:
-        assert field.kind in (TEXT, INT, NUMBER, BOOL, REF, ID), field.kind
+        definition.update(_COERCIONS[field.kind])
     return definition if len(definition) > 1 else iri
 
 

@@ -539,19 +539,25 @@ def _language(value: list[str], ctx: Context, name: str) -> Clause:
     return Clause(f"FILTER EXISTS {{ {_in_language_pattern(value, ctx)} UNION {_translation_pattern(value)} }}")
 
 
-_AGES = {
+# Comparisons of one number with the parameter's value: audience ages and attendee capacities.
+_COMPARISONS = {
     "audience_min_age_lt": ("le:audienceMinAge", "<="),
     "audience_min_age": ("le:audienceMinAge", "<="),
     "audience_min_age_gt": ("le:audienceMinAge", ">="),
     "audience_max_age_lt": ("le:audienceMaxAge", "<="),
     "audience_max_age_gt": ("le:audienceMaxAge", ">="),
     "audience_max_age": ("le:audienceMaxAge", ">="),
+    "maximum_attendee_capacity_gte": ("schema:maximumAttendeeCapacity", ">="),
+    "maximum_attendee_capacity_lte": ("schema:maximumAttendeeCapacity", "<="),
+    "minimum_attendee_capacity_gte": ("le:minimumAttendeeCapacity", ">="),
+    "minimum_attendee_capacity_lte": ("le:minimumAttendeeCapacity", "<="),
 }
 
 
-def _age(value: int, ctx: Context, name: str) -> Clause:
-    predicate, op = _AGES[name]
-    return Clause(bind(f"FILTER EXISTS {{ ?e {predicate} ?_a . FILTER(?_a {op} $n) }}", n=_int(value)))
+def _compare(value: int | float, ctx: Context, name: str) -> Clause:
+    predicate, op = _COMPARISONS[name]
+    number = _int(value) if isinstance(value, int) else ox.Literal(repr(value), datatype=XSD.double)
+    return Clause(bind(f"FILTER EXISTS {{ ?e {predicate} ?_n . FILTER(?_n {op} $n) }}", n=number))
 
 
 def _suitable_for(value: list[int], ctx: Context, name: str) -> Clause:
@@ -635,20 +641,6 @@ def _data_source_not(value: list[str], ctx: Context, name: str) -> Clause:
 # -- registrations, capacity --------------------------------------------------------------------
 def _registration(value: bool, ctx: Context, name: str) -> Clause:
     return Clause(f"FILTER {'' if value else 'NOT '}EXISTS {{ ?e le:registration ?_r }}")
-
-
-_CAPACITY = {
-    "maximum_attendee_capacity_gte": ("schema:maximumAttendeeCapacity", ">="),
-    "maximum_attendee_capacity_lte": ("schema:maximumAttendeeCapacity", "<="),
-    "minimum_attendee_capacity_gte": ("le:minimumAttendeeCapacity", ">="),
-    "minimum_attendee_capacity_lte": ("le:minimumAttendeeCapacity", "<="),
-}
-
-
-def _capacity(value: float, ctx: Context, name: str) -> Clause:
-    predicate, op = _CAPACITY[name]
-    return Clause(bind(f"FILTER EXISTS {{ ?e {predicate} ?_c . FILTER(?_c {op} $n) }}",
-                       n=ox.Literal(repr(value), datatype=XSD.double)))
 
 
 def _effective(var: str, predicate: str) -> str:
@@ -1326,7 +1318,7 @@ FILTERS: tuple[Filter, ...] = (
     ),
     # -- audience age --------------------------------------------------------------------------
     *(
-        Filter(name, parse.integer, _age, doc, example)
+        Filter(name, parse.integer, _compare, doc, example)
         for name, doc, example in (
             ("audience_min_age_lt", "Events whose minimum audience age is at most N.", "event/?audience_min_age_lt=10"),
             ("audience_min_age_gt", "Events whose minimum audience age is at least N.", "event/?audience_min_age_gt=10"),
@@ -1465,7 +1457,7 @@ FILTERS: tuple[Filter, ...] = (
         "event/?enrolment_open_on=2024-02-19T12:00:00",
     ),
     *(
-        Filter(name, parse.number, _capacity, doc, f"event/?{name}=10")
+        Filter(name, parse.number, _compare, doc, f"event/?{name}=10")
         for name, doc in (
             ("maximum_attendee_capacity_gte", "Events whose maximum attendee capacity is at least N."),
             ("maximum_attendee_capacity_lte", "Events whose maximum attendee capacity is at most N."),
