@@ -101,6 +101,14 @@ _CUSTOM = _f("custom_data", LE.customData, JSON)
 _IMAGE_ID = _f("image", LE.imageId, INT, target="image")
 _N_EVENTS = _f("n_events", None, COMPUTED)
 _UPCOMING = _f("has_upcoming_events", None, COMPUTED)
+# Fields events and registrations share.
+_MIN_AGE = _f("audience_min_age", LE.audienceMinAge, INT)
+_MAX_AGE = _f("audience_max_age", LE.audienceMaxAge, INT)
+_MAX_CAPACITY = _f("maximum_attendee_capacity", SCHEMA.maximumAttendeeCapacity, INT)
+_MIN_CAPACITY = _f("minimum_attendee_capacity", LE.minimumAttendeeCapacity, INT)
+_ENROLMENT_START = _f("enrolment_start_time", LE.enrolmentStartTime, DATETIME)
+_ENROLMENT_END = _f("enrolment_end_time", LE.enrolmentEndTime, DATETIME)
+_REMAINING = _f("remaining_attendee_capacity", LE.remainingAttendeeCapacity, INT)
 
 
 def _replaced_by(target: str) -> Field:
@@ -160,14 +168,14 @@ EVENT = Resource(
         _CUSTOM,
         _f("environmental_certificate", LE.environmentalCertificate),
         _f("environment", LE.environment),
-        _f("audience_min_age", LE.audienceMinAge, INT),
-        _f("audience_max_age", LE.audienceMaxAge, INT),
+        _MIN_AGE,
+        _MAX_AGE,
         _f("super_event_type", LE.superEventType),
         _DELETED,
-        _f("maximum_attendee_capacity", SCHEMA.maximumAttendeeCapacity, INT),
-        _f("minimum_attendee_capacity", LE.minimumAttendeeCapacity, INT),
-        _f("enrolment_start_time", LE.enrolmentStartTime, DATETIME),
-        _f("enrolment_end_time", LE.enrolmentEndTime, DATETIME),
+        _MAX_CAPACITY,
+        _MIN_CAPACITY,
+        _ENROLMENT_START,
+        _ENROLMENT_END,
         _f("local", LE.local, BOOL),
         _replaced_by("event"),
         _f("description", SCHEMA.description, LANG),
@@ -189,7 +197,7 @@ EVENT = Resource(
         _f("user_consent", LE.userConsent, BOOL, admin=True),
         # Linked Courses (2020) carried course data in an extension block and on the event.
         _f("extension_course", LE.extensionCourse, JSON),
-        _f("remaining_attendee_capacity", LE.remainingAttendeeCapacity, INT),
+        _REMAINING,
     ),
 )
 
@@ -365,16 +373,16 @@ REGISTRATION = Resource(
         _f("attendee_registration", LE.attendeeRegistration, BOOL),
         _f("current_attendee_count", LE.currentAttendeeCount, INT),
         _f("current_waiting_list_count", LE.currentWaitingListCount, INT),
-        _f("remaining_attendee_capacity", LE.remainingAttendeeCapacity, INT),
+        _REMAINING,
         _f("remaining_waiting_list_capacity", LE.remainingWaitingListCapacity, INT),
         _DATA_SOURCE,
         _PUBLISHER,
-        _f("audience_min_age", LE.audienceMinAge, INT),
-        _f("audience_max_age", LE.audienceMaxAge, INT),
-        _f("enrolment_start_time", LE.enrolmentStartTime, DATETIME),
-        _f("enrolment_end_time", LE.enrolmentEndTime, DATETIME),
-        _f("maximum_attendee_capacity", SCHEMA.maximumAttendeeCapacity, INT),
-        _f("minimum_attendee_capacity", LE.minimumAttendeeCapacity, INT),
+        _MIN_AGE,
+        _MAX_AGE,
+        _ENROLMENT_START,
+        _ENROLMENT_END,
+        _MAX_CAPACITY,
+        _MIN_CAPACITY,
         _f("waiting_list_capacity", LE.waitingListCapacity, INT),
         _f("maximum_group_size", LE.maximumGroupSize, INT),
         _f("mandatory_fields", LE.mandatoryFields, TEXT, many=True),
