@@ -118,11 +118,17 @@ class Reader:
                include: Iterable[str] = (), srid: int | None = None, now: datetime | None = None) -> dict[str, Any]:
         """The entity's JSON; NotFound, Gone or Moved (to the end of its replacement chain) otherwise."""
         iri = self.iris.entity(resource.name, entity_id)
-        dataset = ADMIN if identity.authenticated else PUBLIC
         view = self.view(identity=identity, include=include, srid=srid)
-        node = self._node(iri, dataset)
         label = resource.name.replace("_", " ").capitalize()
-        if node is None or (identity.authenticated and not _visible(identity, node)):
+        # Public data first; the restricted graph (drafts, private data sources) only for those
+        # who may edit the entity, and then with its admin-only fields too.
+        dataset = PUBLIC
+        node = self._node(iri, PUBLIC)
+        if identity.authenticated:
+            restricted = self._node(iri, ADMIN)
+            if restricted is not None and _may_edit(identity, restricted):
+                node, dataset = restricted, ADMIN
+        if node is None:
             raise NotFound(f"{label} does not exist")
         replaced = self._replacement(resource, node)
         if replaced is not None:
@@ -171,12 +177,3 @@ def _may_edit(identity: Identity, node: Node) -> bool:
         return False
     status = node.one(LE.publicationStatus)
     return identity.can_edit(_publisher(node), draft=status is not None and status.value == "draft")
-
-
-def _visible(identity: Identity, node: Node) -> bool:
-    """Drafts are visible to those who may edit them; public entities to everyone."""
-    status = node.one(LE.publicationStatus)
-    if status is None or status.value == "public":
-        return True
-    return _may_edit(identity, node)
-

@@ -73,3 +73,19 @@ def test_public_graph_holds_no_draft_or_personal_data(app) -> None:
     tombstone = {row["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for row in app.store.query(
         f"SELECT ?p WHERE {{ <{BASE}/linkedevents/v1/event/test:deleted/> ?p ?o }}", dataset=PUBLIC)}
     assert tombstone == {"type", "identifier", "dateModified", "deleted", "typeId", "listing", "record"}
+
+
+def test_private_data_source_events_only_for_their_editors() -> None:
+    store = OxigraphStore()
+    secret = dict(copy.deepcopy(TEMPLATE), id="test:secret", data_source="secret")
+    report = load_records(store, [("data_source", {"id": "secret", "name": "Secret", "private": True}),
+                                  ("event", secret)])
+    assert not report.rejected, report.rejected
+    keys = Keys({"editor": Identity(user="editor", admin_organizations=frozenset({"ahjo:u541000"})),
+                 "stranger": Identity(user="stranger", admin_organizations=frozenset({"ahjo:other"}))})
+    client = falcon.testing.TestClient(create_app(store, Settings(base_url=BASE, keys=keys)))
+    path = "/linkedevents/v1/event/test:secret/"
+    assert client.simulate_get(path).status_code == 404
+    assert client.simulate_get(path, headers={"apikey": "stranger"}).status_code == 404
+    assert client.simulate_get(path, headers={"apikey": "editor"}).status_code == 200
+    assert client.simulate_get("/linkedevents/v1/event/", params={"data_source": "secret"}).json["meta"]["count"] == 0
