@@ -11,8 +11,6 @@ from datetime import datetime
 from string import Template
 from typing import Any, Iterable, Mapping
 
-import pyoxigraph as ox
-
 from ld.errors import InvalidParameter
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
@@ -106,6 +104,7 @@ class ListQuery:
 def bind(template: str, **values: Any) -> str:
     """Fill ``$name`` slots of a SPARQL template with terms; a list becomes a space-separated run.
 
+    >>> import pyoxigraph as ox
     >>> bind("VALUES ?x { $ids }", ids=[ox.Literal("a"), ox.Literal("b")])
     'VALUES ?x { "a" "b" }'
     """
