@@ -12,7 +12,7 @@ from endpoint.cache import ResponseCache
 from endpoint.sparql import SPARQL_PATH, Sparql
 from endpoint.ui import STATIC_PATH, Static
 from endpoint.void import VOID_PATH, Void
-from endpoint.resources import ApiRoot, Collection, ContextDocument, Mount, identify, redirect_to_slash
+from endpoint.resources import ApiRoot, Collection, ContextDocument, Home, Mount, identify, redirect_to_slash
 from ld.context import CONTEXT_PATH
 from ld.identity import Keys
 from ld.iris import API_PATH, COURSES_PATH, Iris
@@ -56,6 +56,7 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
     app.req_options.keep_blank_qs_values = False
     errors.register(app)
 
+    app.add_route("/", Home())
     app.add_route(CONTEXT_PATH, ContextDocument())
     for path, event_type in ((API_PATH, "General"), (COURSES_PATH, "Course")):
         mount = Mount(iris, path, event_type)

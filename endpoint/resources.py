@@ -138,6 +138,15 @@ class Collection:
         return {"next": nxt, "previous": prev}
 
 
+class Home:
+    """The server root sends people to the API, as the original's ``/`` does."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raise falcon.HTTPFound("/linkedevents/v1/")
+
+    on_head = on_get
+
+
 class ContextDocument:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "application/ld+json"

@@ -14,6 +14,11 @@ def test_root_lists_the_endpoints(client) -> None:
     assert body["event"] == f"{BASE}/linkedevents/v1/event/"
 
 
+def test_server_root_redirects_to_the_api(client) -> None:
+    result = client.simulate_get("/")
+    assert result.status_code == 302 and result.headers["location"] == "/linkedevents/v1/"
+
+
 def test_every_endpoint_has_the_envelope(generated_client) -> None:
     for name in ENDPOINTS:
         body = generated_client.simulate_get(f"/linkedevents/v1/{name}/").json
