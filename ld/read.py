@@ -18,6 +18,7 @@ from ld.filters.build import ListQuery
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
 from ld.model import Resource
+from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
 from ld.render import Entities, Node, View, render, wanted
 from ld.store import ADMIN, PUBLIC, Dataset, Store, term
 from ld.times import UTC, xsd
@@ -36,6 +37,7 @@ class Reader:
     def __init__(self, store: Store, iris: Iris) -> None:
         self.store = store
         self.iris = iris
+        self.sort_keys = SortKeys(store)
 
     # -- fetching ------------------------------------------------------------------------
     def fetch(self, iris: Iterable[str], dataset: Dataset, view: View) -> Entities:
@@ -105,13 +107,27 @@ class Reader:
     # -- lists -----------------------------------------------------------------------------
     def page(self, query: ListQuery, *, identity: Identity = ANONYMOUS, now: datetime | None = None) -> Page:
         """One page of a list; PageNotFound past the last page."""
-        count = int(next(iter(self.store.query(query.count(), dataset=query.dataset)))["count"].value)
-        last = max(1, -(-count // query.page_size))
-        if query.page > last:
-            raise PageNotFound("Invalid page.")
-        iris = [row["e"].value for row in self.store.query(query.select(), dataset=query.dataset)]
+        if query.resource.name == "event" and all(o.var in SORTABLE and not o.nulls_last for o in query.order):
+            count, iris = self._sorted_page(query)
+        else:
+            count = int(next(iter(self.store.query(query.count(), dataset=query.dataset)))["count"].value)
+            self._check_page(query, count)
+            iris = [row["e"].value for row in self.store.query(query.select(), dataset=query.dataset)]
         view = self.view(identity=identity, include=query.include, srid=query.srid)
         return Page(count, self.render_all(iris, query.dataset, view, now or datetime.now(UTC)))
+
+    def _sorted_page(self, query: ListQuery) -> tuple[int, list[str]]:
+        """The same page as ``query.select()``, ordered in memory (see ld.sortkeys)."""
+        matches = iris_of(self.store.query(f"SELECT DISTINCT ?e WHERE {query.where()}", dataset=query.dataset))
+        self._check_page(query, len(matches))
+        keys = [(self.sort_keys.values(query.dataset, o.var), o.descending) for o in query.order]
+        start = (query.page - 1) * query.page_size
+        return len(matches), order(matches, keys)[start:start + query.page_size]
+
+    @staticmethod
+    def _check_page(query: ListQuery, count: int) -> None:
+        if query.page > max(1, -(-count // query.page_size)):
+            raise PageNotFound("Invalid page.")
 
     # -- detail ----------------------------------------------------------------------------
     def detail(self, resource: Resource, entity_id: str, *, identity: Identity = ANONYMOUS,

@@ -93,7 +93,7 @@ class ListQuery:
         where = self.where()[:-1] + optionals + "\n}"
         offset = (self.page - 1) * self.page_size
         return (
-            f"{sparql_prologue(PREFIXES)}SELECT ?e WHERE {where}\n"
+            f"{sparql_prologue(PREFIXES)}SELECT DISTINCT ?e WHERE {where}\n"
             f"ORDER BY {' '.join(keys)}\nLIMIT {self.page_size} OFFSET {offset}\n"
         )
 
