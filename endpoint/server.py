@@ -44,6 +44,17 @@ class _Recorded:
         return None
 
 
+def app_for(store_path: str, base: str, settings: dict):
+    """The app over an on-disk store, opened in the calling (worker) process."""
+    from endpoint.app import Settings, create_app
+    from ld import index
+    from ld.store import OxigraphStore
+
+    store = OxigraphStore(store_path)
+    index.upgrade(store)  # a store written by an older version gets its missing helper triples
+    return create_app(store, Settings(base_url=base, **settings))
+
+
 def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int, base_of: Callable,
         settings: dict) -> None:
     """Serve the store; ``settings`` are the ``endpoint.app.Settings`` fields besides the base URL."""
@@ -52,13 +63,7 @@ def run(store_path: str, *, host: str, port: int, base_url: str | None, threads:
     del recorded
 
     def factory():
-        from endpoint.app import Settings, create_app
-        from ld import index
-        from ld.store import OxigraphStore
-
-        store = OxigraphStore(store_path)
-        index.upgrade(store)  # a store written by an older version gets its missing helper triples
-        return create_app(store, Settings(base_url=base, **settings))
+        return app_for(store_path, base, settings)
 
     options = {
         "bind": f"{host}:{port}",

@@ -18,8 +18,8 @@ from ld.filters.build import ListQuery
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
 from ld.model import Resource
-from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
 from ld.render import Entities, Node, View, render, wanted
+from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
 from ld.store import ADMIN, PUBLIC, Dataset, Store, term
 from ld.times import UTC, xsd
 from ld.vocab import LE, LEI, SCHEMA, XSD
