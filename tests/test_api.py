@@ -90,3 +90,14 @@ def test_unknown_id_and_missing_slash(client) -> None:
     assert_canonical_error(client.simulate_get("/linkedevents/v1/event/nope:1/"), 404)
     redirect = client.simulate_get("/linkedevents/v1/event")
     assert redirect.status_code == 301 and redirect.headers["location"] == "/linkedevents/v1/event/"
+
+
+def test_filters_work_on_the_linked_courses_mount(generated_client, generated_dir) -> None:
+    events = {e["id"]: e for e in (json.loads(line) for line in (generated_dir / "event.jsonl").open())}
+    for params in ({"start": "2026-12-01"}, {"is_free": "true"}, {"keyword": "yso:p1808,yso:p4354"},
+                   {"text": "kurssi"}, {"sort": "start_time"}, {"event_type": "general"}):
+        body = generated_client.simulate_get("/linkedcourses/v1/event/", params={**params, "page_size": "100"}).json
+        explained = generated_client.simulate_get("/linkedcourses/v1/event/", params={**params, "explain": "sparql"})
+        assert explained.status_code == 200 and "lei:listing" in explained.text
+        wanted = "General" if "event_type" in params else "Course"
+        assert all(events[e["id"]]["type_id"] == wanted for e in body["data"]), params
