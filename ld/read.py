@@ -21,8 +21,8 @@ from ld.model import Resource
 from ld.render import Entities, Node, View, render, wanted
 from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
 from ld.store import ADMIN, PUBLIC, Dataset, Store, term
-from ld.times import UTC, xsd
-from ld.vocab import LE, LEI, SCHEMA, XSD
+from ld.times import UTC, parse_instant
+from ld.vocab import LE, LEI, SCHEMA
 
 _MAX_DEPTH = 4  # expansion levels: event -> sub_events -> their images ...
 
@@ -64,7 +64,10 @@ class Reader:
 
     # -- request-time figures ------------------------------------------------------------
     def computed(self, entities: Entities, now: datetime) -> dict[tuple[str, str], Any]:
-        """n_events and has_upcoming_events of every place and keyword among the entities."""
+        """n_events and has_upcoming_events of every place and keyword among the entities.
+
+        Counted over the public graph, where a deleted event is a tombstone without location or
+        keywords: no per-event test is needed, and the latest end answers "upcoming"."""
         out: dict[tuple[str, str], Any] = {}
         for name, pattern in (("place", f"?e {term(SCHEMA.location)} ?x"),
                               ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x")):
@@ -72,15 +75,14 @@ class Reader:
             if not targets:
                 continue
             values = " ".join(term(ox.NamedNode(i)) for i in targets)
-            now_literal = term(ox.Literal(xsd(now), datatype=XSD.dateTime))
             query = (
-                f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (SUM(COALESCE(IF(?end > {now_literal}, 1, 0), 0)) AS ?up) WHERE {{ "
-                f"VALUES ?x {{ {values} }} {pattern} . FILTER NOT EXISTS {{ ?e {term(LE.deleted)} true }} "
-                f"OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
+                f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (MAX(?end) AS ?last) WHERE {{ VALUES ?x {{ {values} }} "
+                f"{pattern} . OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
             )
             for row in self.store.query(query, dataset=PUBLIC):
+                last = row["last"]
                 out[(row["x"].value, "n_events")] = int(row["n"].value)
-                out[(row["x"].value, "has_upcoming_events")] = int(row["up"].value) > 0
+                out[(row["x"].value, "has_upcoming_events")] = last is not None and parse_instant(last.value) > now
             for t in targets:
                 out.setdefault((t, "n_events"), 0)
                 out.setdefault((t, "has_upcoming_events"), False)

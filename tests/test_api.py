@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+
+import falcon.testing
+
+from endpoint.app import Settings, create_app
+from ld.times import event_span
 
 from conftest import BASE, assert_canonical_error
 
@@ -101,3 +107,18 @@ def test_filters_work_on_the_linked_courses_mount(generated_client, generated_di
         assert explained.status_code == 200 and "lei:listing" in explained.text
         wanted = "General" if "event_type" in params else "Course"
         assert body["data"] and all(events[e["id"]]["type_id"] == wanted for e in body["data"]), params
+
+
+def test_n_events_and_upcoming_are_exact_at_request_time(generated_store, generated_dir) -> None:
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    client = falcon.testing.TestClient(create_app(generated_store, Settings(base_url=BASE, clock=lambda: now)))
+    events = [json.loads(line) for line in (generated_dir / "event.jsonl").open()]
+    public = [e for e in events if e.get("publication_status", "public") == "public" and not e["deleted"]]
+    at: dict[str, list[dict]] = {}
+    for e in public:
+        if e["location"]:
+            at.setdefault(e["location"]["@id"].rstrip("/").rsplit("/", 1)[-1], []).append(e)
+    place_id, here = max(at.items(), key=lambda item: len(item[1]))
+    body = client.simulate_get(f"/linkedevents/v1/place/{place_id}/").json
+    assert body["n_events"] == len(here)
+    assert body["has_upcoming_events"] == any(event_span(e["start_time"], e["end_time"])[1] > now for e in here)
