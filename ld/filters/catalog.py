@@ -903,14 +903,15 @@ def _foldable(entry: Filter) -> Filter:
 def _upcoming(ctx: Context, name: str) -> Clause:
     link = "schema:location" if ctx.resource.name == "place" else KEYWORD_LINKS
     return Clause(
-        bind(_events_with(f"?_ev lei:end ?_end . FILTER(?_end > $now) FILTER NOT EXISTS {{ ?_ev le:deleted true }} "
-                          f"?_ev {link} ?e ."), now=_dt(ctx.now)),
+        bind(_events_with(f"?_ev lei:end ?_end . FILTER(?_end > $now) ?_ev {link} ?e ."), now=_dt(ctx.now)),
         cancels=frozenset({"n_events", "not_deleted", "not_deprecated"}),
     )
 
 
+# Place and keyword lists read the public graph, where a deleted event is a tombstone without
+# location or keywords: counting the events that link to an entity needs no test for deletion.
 def _has_events(link: str) -> Callable[[Context], str]:
-    return lambda ctx: f"FILTER EXISTS {{ ?_ev {link} ?e . FILTER NOT EXISTS {{ ?_ev le:deleted true }} }}"
+    return lambda ctx: f"FILTER EXISTS {{ ?_ev {link} ?e }}"
 
 
 def _data_source(value: list[str], ctx: Context, name: str) -> Clause:
@@ -945,9 +946,8 @@ _MAX_TIME = '"9999-12-31T23:59:59Z"^^xsd:dateTime'
 
 
 def _n_events(link: str) -> str:
-    """Binds ?n_events (events not deleted that refer to ?e) for sorting; unbound means 0."""
-    return (f"{{ SELECT ?e (COUNT(DISTINCT ?_nev) AS ?n_events) WHERE {{ ?_nev {link} ?e . "
-            "FILTER NOT EXISTS { ?_nev le:deleted true } } GROUP BY ?e }")
+    """Binds ?n_events (the events that refer to ?e, see _has_events) for sorting; unbound means 0."""
+    return f"{{ SELECT ?e (COUNT(DISTINCT ?_nev) AS ?n_events) WHERE {{ ?_nev {link} ?e }} GROUP BY ?e }}"
 
 
 def _null_largest(var: str, sentinel: str) -> str:
