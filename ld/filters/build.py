@@ -139,8 +139,8 @@ def build(
             if "\x00" in value:
                 raise ValueError("must not contain NUL (0x00) characters")
             clauses.append(entry.apply(parsed, ctx, name))
-        except ValueError as exc:
-            errors.append(InvalidParameter(name, f"{exc}. Example: {entry.example}"))
+        except (ValueError, OverflowError) as exc:  # OverflowError: a number too large for dates
+            errors.append(InvalidParameter(name, f"{_message(exc)}. Example: {entry.example}"))
         except InvalidParameter as exc:
             errors.append(exc)
     paging = {}
@@ -168,6 +168,10 @@ def build(
         explain=params.get("explain") == "sparql",
         srid=paging.get("srid"),
     )
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ValueError) else "the value is out of range"
 
 
 def _pattern_entry(resource: Resource, name: str):
