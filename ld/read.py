@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from threading import Lock
 from typing import Any, Iterable
 
 import pyoxigraph as ox
@@ -38,6 +39,9 @@ class Reader:
         self.store = store
         self.iris = iris
         self.sort_keys = SortKeys(store)
+        self._figures_cache: dict[str, tuple[int, datetime | None]] = {}
+        self._figures_generation: int | None = None
+        self._figures_lock = Lock()
 
     # -- fetching ------------------------------------------------------------------------
     def fetch(self, iris: Iterable[str], dataset: Dataset, view: View) -> Entities:
@@ -68,25 +72,42 @@ class Reader:
 
         Counted over the public graph, where a deleted event is a tombstone without location or
         keywords: no per-event test is needed, and the latest end answers "upcoming"."""
+        figures = self._figures(entities)
         out: dict[tuple[str, str], Any] = {}
+        for iri, (count, last) in figures.items():
+            out[(iri, "n_events")] = count
+            out[(iri, "has_upcoming_events")] = last is not None and last > now
+        return out
+
+    def _figures(self, entities: Entities) -> dict[str, tuple[int, datetime | None]]:
+        """(event count, latest end) per place and keyword; they change only with a write, so
+        they are kept per write generation and only the ones not known yet are counted."""
+        generation = self.store.generation()
+        with self._figures_lock:
+            if self._figures_generation != generation:
+                self._figures_cache, self._figures_generation = {}, generation
+            cache = self._figures_cache
+        found: dict[str, tuple[int, datetime | None]] = {}
         for name, pattern in (("place", f"?e {term(SCHEMA.location)} ?x"),
                               ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x")):
             targets = [i for i in entities.nodes if (r := entities.resource_of(i)) and r.name == name]
-            if not targets:
-                continue
-            values = " ".join(term(ox.NamedNode(i)) for i in targets)
-            query = (
-                f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (MAX(?end) AS ?last) WHERE {{ VALUES ?x {{ {values} }} "
-                f"{pattern} . OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
-            )
-            for row in self.store.query(query, dataset=PUBLIC):
-                last = row["last"]
-                out[(row["x"].value, "n_events")] = int(row["n"].value)
-                out[(row["x"].value, "has_upcoming_events")] = last is not None and parse_instant(last.value) > now
-            for t in targets:
-                out.setdefault((t, "n_events"), 0)
-                out.setdefault((t, "has_upcoming_events"), False)
-        return out
+            missing = [i for i in targets if i not in cache]
+            if missing:
+                values = " ".join(term(ox.NamedNode(i)) for i in missing)
+                query = (
+                    f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (MAX(?end) AS ?last) WHERE {{ VALUES ?x {{ {values} }} "
+                    f"{pattern} . OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
+                )
+                counted = {i: (0, None) for i in missing}
+                for row in self.store.query(query, dataset=PUBLIC):
+                    last = row["last"]
+                    counted[row["x"].value] = (int(row["n"].value), parse_instant(last.value) if last else None)
+                with self._figures_lock:
+                    if self._figures_generation == generation:
+                        cache.update(counted)
+                found.update(counted)
+            found.update((i, cache[i]) for i in targets if i in cache)
+        return found
 
     # -- views -----------------------------------------------------------------------------
     def view(self, *, identity: Identity = ANONYMOUS, include: Iterable[str] = (), srid: int | None = None) -> View:
