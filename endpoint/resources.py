@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from endpoint import html
 from endpoint.negotiate import choose
-from ld.context import CONTEXT_FILE
+from ld.context import CONTEXT_FILE, CONTEXT_PATH
 from ld.filters.build import build
 from ld.formats import HTML, JSON, JSONLD, Format
 from ld.geo import check_srid
@@ -36,6 +36,7 @@ class Mount:
         self.iris = iris
         self.path = path
         self.event_type = event_type
+        self.context_url = iris.base + CONTEXT_PATH
 
 
 def send(req: falcon.Request, resp: falcon.Response, document: Any, fmt: Format, *, title: str,
@@ -65,7 +66,7 @@ class ApiRoot:
         base = self.mount.iris.base + self.mount.path
         document = {name: f"{base}{name}/" for name in PUBLIC_ENDPOINTS}
         send(req, resp, document, choose(req, (JSON, HTML)), title="Linked Events API",
-             context_url=self.mount.iris.base + "/context/linkedevents.jsonld")
+             context_url=self.mount.context_url)
 
     on_head = on_get
 
@@ -94,7 +95,7 @@ class Collection:
         document = {"meta": {"count": page.count, **self._paging(req, params, query.page, query.page_size, page.count)},
                     "data": items}
         explain = self._link(req, params, explain="sparql")
-        send(req, resp, document, fmt, title=f"{self.resource.name} list", context_url=self._context_url(),
+        send(req, resp, document, fmt, title=f"{self.resource.name} list", context_url=self.mount.context_url,
              links={"API root": self.mount.iris.base + self.mount.path, "SPARQL of this list": explain})
 
     def on_get_detail(self, req: falcon.Request, resp: falcon.Response, entity_id: str) -> None:
@@ -106,7 +107,7 @@ class Collection:
             raise falcon.HTTPNotFound(description=f"{self.resource.name.capitalize()} does not exist")
         document = self.reader.detail(self.resource, entity_id, identity=req.context.identity,
                                       include=include, srid=srid, now=self.clock())
-        send(req, resp, document, fmt, title=html.title_of(document, entity_id), context_url=self._context_url(),
+        send(req, resp, document, fmt, title=html.title_of(document, entity_id), context_url=self.mount.context_url,
              links={"List": self.mount.iris.base + self.mount.path + self.resource.name + "/"})
         resp.etag = '"' + hashlib.sha256(resp.data).hexdigest()[:32] + '"'
         modified = _modified(document)
@@ -121,9 +122,6 @@ class Collection:
     on_head_detail = on_get_detail
 
     # -- helpers --------------------------------------------------------------------------
-    def _context_url(self) -> str:
-        return self.mount.iris.base + "/context/linkedevents.jsonld"
-
     def _link(self, req: falcon.Request, params: dict[str, str], **changes: Any) -> str:
         merged = {**params, **{k: str(v) for k, v in changes.items()}}
         return f"{self.mount.iris.base}{self.mount.path}{self.resource.name}/?{urlencode(merged)}"
