@@ -113,8 +113,8 @@ def _progress(done: int) -> None:
 
 @main.command()
 @click.option("--store", "store_path", required=True, type=click.Path(file_okay=False), help="Store directory.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--base-url", help="Public URL of the server root (default: the store's).")
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads of the server process.")
 @click.option("--keys", "keys_path", type=click.Path(dir_okay=False, exists=True), help="JSON file of API keys and the identities they grant.")
