@@ -4,6 +4,7 @@ Failures print one line and exit non-zero; no tracebacks.
 """
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -153,15 +154,28 @@ def get(store_path: str, base_url: str | None, accept: str, path: str) -> None:
 
     from endpoint.app import Settings, create_app
 
+    store = _open_or_fail(store_path)
     try:
-        store = _open(store_path)
         client = falcon.testing.TestClient(create_app(store, Settings(base_url=_base(store, base_url))))
-    except LdError as exc:
-        raise click.ClickException(exc.detail) from None
-    path, _, query = path.partition("?")
-    result = client.simulate_get(path, query_string=query or None, headers={"Accept": accept})
+        path, _, query = path.partition("?")
+        result = client.simulate_get(path, query_string=query or None, headers={"Accept": accept})
+    finally:
+        # The app holds the store in reference cycles; collect them so that the store's lock is
+        # released when this returns (callers may open the same store next, in this process).
+        del store
+        client = None
+        gc.collect()
     click.echo(result.text)
     if result.status_code >= 400:
         sys.exit(1)
+
+
+def _open_or_fail(store_path: str):
+    try:
+        return _open(store_path)
+    except LdError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
 if __name__ == "__main__":
     main()

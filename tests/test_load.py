@@ -124,3 +124,14 @@ def test_places_without_divisions_get_them_from_their_point() -> None:
     ocd_ids = {d["ocd_id"] for d in served["divisions"]}
     assert "ocd-division/country:fi/kunta:helsinki/kaupunginosa:kruununhaka" in ocd_ids
     assert "ocd-division/country:fi/kunta:helsinki/peruspiiri:vironniemi" in ocd_ids
+
+
+def test_a_store_keeps_the_base_url_its_iris_were_minted_under(tmp_path: Path) -> None:
+    store = str(tmp_path / "s")
+    assert CliRunner().invoke(main, ["load", "--store", store, "--base-url", "https://events.example",
+                                     str(REAL / "language.json")]).exit_code == 0
+    got = CliRunner().invoke(main, ["get", "--store", store, "/linkedevents/v1/language/fi/"])
+    assert json.loads(got.output)["@id"] == "https://events.example/linkedevents/v1/language/fi/"
+    other = CliRunner().invoke(main, ["get", "--store", store, "--base-url", "http://other.example",
+                                      "/linkedevents/v1/language/fi/"])
+    assert other.exit_code == 1 and "minted under https://events.example" in other.output
