@@ -46,6 +46,3 @@ class Iris:
         if len(parts) < 2 or parts[-2] not in SEGMENTS:
             return None
         return parts[-2], unquote(parts[-1])
-
-    def owns(self, iri: str) -> bool:
-        return iri.startswith(self.api_root)

@@ -51,11 +51,6 @@ class Field:
         assert self.kind in KINDS, self.kind
         assert (self.iri is None) == (self.kind == COMPUTED), self.key
 
-    @property
-    def empty(self) -> Any:
-        """What the API shows when the entity has no value for this field."""
-        return [] if self.many else None
-
 
 @dataclass(frozen=True)
 class Resource:

@@ -58,10 +58,6 @@ class Record:
     embedded: bool = False                 # arrived expanded inside another record
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def values(self) -> dict[str, Any]:
-        return self.document
-
 
 def detect_resource(record: dict[str, Any], hint: str | None = None) -> Resource:
     """Which resource type a raw record is, from its @type, its @id or the caller's hint."""

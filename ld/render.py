@@ -87,7 +87,7 @@ def wanted(resource: Resource, iri: str, entities: Entities, view: View) -> Iter
         return []
     out: list[str] = []
     for f in resource.fields:
-        if f.kind == REF and (f.expand or f.key in view.include):
+        if f.kind == REF and (_expanded(f, view)):
             out.extend(o.value for o in node.all(f.iri) if isinstance(o, ox.NamedNode))
     return out
 
@@ -148,6 +148,11 @@ def _field(f: Field, node: Node, entities: Entities, view: View, order: list[Any
     return _value(f, objects[0], entities, view)
 
 
+def _expanded(f: Field, view: View) -> bool:
+    """Images are always expanded; other references when the model allows it and ?include= asks."""
+    return f.expand or (f.includable and f.key in view.include)
+
+
 def _ordered(objects: list[Any], order: list[Any] | None) -> list[Any]:
     if not order:
         return sorted(objects, key=lambda o: o.value)
@@ -158,7 +163,7 @@ def _ordered(objects: list[Any], order: list[Any] | None) -> list[Any]:
 def _value(f: Field, o: Any, entities: Entities, view: View) -> Any:
     kind = f.kind
     if kind == REF:
-        if (f.expand or f.key in view.include) and entities.resource_of(o.value) is not None:
+        if (_expanded(f, view)) and entities.resource_of(o.value) is not None:
             return render(o.value, entities, view.nested())
         return {"@id": o.value}
     if kind in (URL,):

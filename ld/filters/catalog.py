@@ -1033,7 +1033,6 @@ DEFAULTS: dict[str, dict[str, Callable[[Context], str]]] = {
 }
 
 ALL = tuple(RESOURCES)
-BOOL_EXAMPLE = "true or false (also 1 or 0)"
 
 FILTERS: tuple[Filter, ...] = (
     # -- ongoing, internet --------------------------------------------------------------------
