@@ -141,7 +141,7 @@ class Reader:
 
     def _sorted_page(self, query: ListQuery) -> tuple[int, list[str]]:
         """The same page as ``query.select()``, ordered in memory (see ld.sortkeys)."""
-        matches = iris_of(self.store.query(f"SELECT DISTINCT ?e WHERE {query.where()}", dataset=query.dataset))
+        matches = iris_of(self.store.query(query.matches(), dataset=query.dataset))
         self._check_page(query, len(matches))
         keys = [(self.sort_keys.values(query.dataset, o.var), o.descending) for o in query.order]
         start = (query.page - 1) * query.page_size

@@ -97,6 +97,10 @@ class ListQuery:
             f"ORDER BY {' '.join(keys)}\nLIMIT {self.page_size} OFFSET {offset}\n"
         )
 
+    def matches(self) -> str:
+        """Every matching entity, unordered (the reader orders event lists itself, see ld.sortkeys)."""
+        return f"SELECT DISTINCT ?e WHERE {self.where()}"
+
     def count(self) -> str:
         return f"{sparql_prologue(PREFIXES)}SELECT (COUNT(DISTINCT ?e) AS ?count) WHERE {self.where()}\n"
 
