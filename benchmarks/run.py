@@ -395,6 +395,13 @@ def latency_phase(srv: "Server", mix, reps: int, budget_s: float, timeout: float
     return rows
 
 
+def logged_throughput(label: str, port: int, mix, args) -> dict:
+    log(f"== throughput {label}: {args.clients} clients x {args.duration:.0f} s")
+    t = throughput_phase(port, mix, args.clients, args.duration, args.timeout)
+    log(f"   {t['ok_rps']:.0f} ok req/s, {t['errors']} errors, {t['requests']} requests")
+    return t
+
+
 def throughput_phase(port: int, mix, clients: int, duration: float, timeout: float) -> dict:
     urls = [u for _l, u in mix]
     stop_at = [0.0]
@@ -826,10 +833,7 @@ def main() -> int:
                 wc.close()
             res["warmup_before_throughput_s"] = time.perf_counter() - t0
             log(f"== warm-up pass over the mix: {res['warmup_before_throughput_s']:.1f} s")
-            log(f"== throughput warm: {args.clients} clients x {args.duration:.0f} s")
-            res["throughput_warm"] = throughput_phase(srv.port, mix, args.clients, args.duration, args.timeout)
-            t = res["throughput_warm"]
-            log(f"   {t['ok_rps']:.0f} ok req/s, {t['errors']} errors, {t['requests']} requests")
+            res["throughput_warm"] = logged_throughput("warm", srv.port, mix, args)
         if not srv.alive():
             res["warnings"].append("server 1 was not running after the warm throughput run")
             log("!! WARNING: server 1 was not running after the warm throughput run; see " + rel(srv_log))
@@ -844,10 +848,7 @@ def main() -> int:
         try:
             srv2.start()
             res["server2"] = {"startup_s": srv2.startup_s, "port": srv2.port}
-            log(f"== throughput cold-ish (fresh restart): {args.clients} clients x {args.duration:.0f} s")
-            res["throughput_cold"] = throughput_phase(srv2.port, mix, args.clients, args.duration, args.timeout)
-            t = res["throughput_cold"]
-            log(f"   {t['ok_rps']:.0f} ok req/s, {t['errors']} errors, {t['requests']} requests")
+            res["throughput_cold"] = logged_throughput("cold-ish (fresh restart)", srv2.port, mix, args)
             if not srv2.alive():
                 res["warnings"].append("server 2 was not running after the cold-ish throughput run")
                 log("!! WARNING: server 2 was not running after the cold-ish throughput run")
