@@ -10,10 +10,12 @@ Steps (see benchmarks/README.md):
   3. start `ld serve` on a free 127.0.0.1 port, wait for /linkedevents/v1/
   4. latency over the fixed query mix: COLD (first request of each query after start) and WARM
      (p50/p95 over --reps repetitions), over http.client keep-alive connections
-  5. throughput: --clients threads with their own keep-alive connection cycling over the mix for
-     --duration seconds, once warm (same server, after step 4) and once cold-ish (fresh restart)
-  6. print everything, write benchmarks/results-N.json and update the N section of
-     benchmarks/RESULTS.md
+  5. throughput: --clients processes (benchmarks/loadgen.py) with their own keep-alive connection
+     cycling over the mix for --duration seconds, once warm (same server, after step 4 and a
+     warm-up pass that refreshes every cached answer) and once cold-ish (fresh restart)
+  6. SPARQL overhead (benchmarks/sparql_overhead.py): a few queries in-process vs over /sparql
+  7. print everything, write benchmarks/results-N.json and update the N section of
+     benchmarks/RESULTS.md (only when no phase was skipped)
 
 Only 127.0.0.1 traffic; every loop is count- or time-bounded; servers are killed in `finally`.
 """
@@ -37,6 +39,9 @@ import threading
 import time
 from pathlib import Path
 
+import loadgen
+import sparql_overhead
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 # The shared fixtures sit beside the checkout (../shared), as in CI; LD_SHARED points elsewhere.
@@ -55,6 +60,9 @@ T_RPS_COLD = 150.0
 T_RPS_WARM = 1000.0
 T_LOAD_EPS = 3000.0
 T_RSS_1M_BYTES = 2 * 1024 ** 3
+T_SPARQL = "endpoint - pyoxigraph <= 10 % of pyoxigraph + 1 ms"
+
+PHASES = ("latency", "warm", "cold", "sparql")  # what --skip can leave out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -257,12 +265,12 @@ class Client:
         self.port, self.timeout = port, timeout
         self.conn = None
 
-    def get(self, url: str) -> tuple[int, bytes, float]:
+    def get(self, url: str, headers: dict | None = None) -> tuple[int, bytes, float]:
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         t0 = time.perf_counter()
         try:
-            self.conn.request("GET", url, headers={"Accept": "application/json"})
+            self.conn.request("GET", url, headers={"Accept": "application/json", **(headers or {})})
             r = self.conn.getresponse()
             body = r.read()
         except Exception:
@@ -396,76 +404,39 @@ def latency_phase(srv: "Server", mix, reps: int, budget_s: float, timeout: float
 
 
 def logged_throughput(label: str, port: int, mix, args) -> dict:
-    log(f"== throughput {label}: {args.clients} clients x {args.duration:.0f} s")
-    t = throughput_phase(port, mix, args.clients, args.duration, args.timeout)
-    log(f"   {t['ok_rps']:.0f} ok req/s, {t['errors']} errors, {t['requests']} requests")
+    log(f"== throughput {label}: {args.clients} client processes x {args.duration:.0f} s")
+    t = loadgen.throughput(port, [u for _l, u in mix], args.clients, args.duration, args.timeout)
+    log(f"   {t['ok_rps']:.0f} ok req/s, {t['errors']} errors, {t['requests']} requests, "
+        f"client CPU {t['client_cpu_s']:.1f} s")
     return t
 
 
-def throughput_phase(port: int, mix, clients: int, duration: float, timeout: float) -> dict:
-    urls = [u for _l, u in mix]
-    stop_at = [0.0]
-    results = [None] * clients
-    late = [0] * clients
-    start_evt = threading.Event()
-
-    def worker(i: int):
-        c = Client(port, timeout)
-        n = err = 0
-        lat = []
-        statuses: dict[str, int] = {}
-        k = (i * len(urls)) // clients  # stagger the start over the mix
-        start_evt.wait()
-        try:
-            while time.perf_counter() < stop_at[0] and n < 10_000_000:
-                url = urls[k % len(urls)]
-                k += 1
-                try:
-                    status, _b, ms = c.get(url)
-                    if time.perf_counter() > stop_at[0]:
-                        late[i] += 1
-                        break
-                    lat.append(ms)
-                    statuses[str(status)] = statuses.get(str(status), 0) + 1
-                    if status >= 500:  # 4xx (e.g. a page past the end) is an answer, not an error
-                        err += 1
-                except Exception as e:  # noqa: BLE001
-                    if time.perf_counter() > stop_at[0]:
-                        late[i] += 1
-                        break
-                    err += 1
-                    key = type(e).__name__
-                    statuses[key] = statuses.get(key, 0) + 1
-                n += 1
-        finally:
-            c.close()
-        results[i] = (n, err, lat, statuses)
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    cpu0 = time.process_time()
+def refresh_pass(port: int, mix, timeout: float, budget_s: float) -> float:
+    """One pass over the mix with ``Cache-Control: no-cache``: every cached answer is computed
+    again and stored, so none of them expires (60 s TTL) during a warm run that follows at once."""
+    c = Client(port, timeout)
     t0 = time.perf_counter()
-    stop_at[0] = t0 + duration
-    start_evt.set()
-    join_until = time.monotonic() + duration + min(timeout, 60.0)
-    for t in threads:  # requests still running after the window are abandoned (not counted)
-        t.join(timeout=max(0.1, join_until - time.monotonic()))
-    elapsed = duration
-    cpu = time.process_time() - cpu0
-    done = [r for r in results if r is not None]
-    n = sum(r[0] for r in done)
-    err = sum(r[1] for r in done)
-    lat = [x for r in done for x in r[2]]
-    statuses: dict[str, int] = {}
-    for r in done:
-        for k, v in r[3].items():
-            statuses[k] = statuses.get(k, 0) + v
-    return {"clients": clients, "duration_s": elapsed, "requests": n, "errors": err,
-            "rps": n / elapsed if elapsed else 0.0, "ok_rps": (n - err) / elapsed if elapsed else 0.0,
-            "lat_p50_ms": pct(lat, 50), "lat_p95_ms": pct(lat, 95), "lat_max_ms": max(lat, default=None),
-            "statuses": statuses, "client_cpu_s": cpu, "unfinished_threads": clients - len(done),
-            "late_requests_not_counted": sum(late)}
+    try:
+        for _label, url in mix:
+            try:
+                c.get(url, headers={"Cache-Control": "no-cache"})
+            except Exception:  # noqa: BLE001
+                pass
+            if time.perf_counter() - t0 > budget_s:
+                break
+    finally:
+        c.close()
+    return time.perf_counter() - t0
+
+
+def logged_sparql_overhead(store: Path, port: int, reps: int) -> list[dict]:
+    log(f"== SPARQL overhead: {reps} interleaved runs per query, in-process pyoxigraph vs GET /sparql")
+    rows = sparql_overhead.measure(str(store), port, reps)
+    for r in rows:
+        log(f"   {r['label']:36s} pyoxigraph {fms(r['pyoxigraph_p50_ms']):>6s} ms  endpoint "
+            f"{fms(r['endpoint_p50_ms']):>6s} ms  +{r['overhead_ms']:.2f} ms (budget {r['budget_ms']:.2f}) "
+            f"{'ok' if r['met'] else 'MISS'}")
+    return rows
 
 
 # --------------------------------------------------------------------------- load
@@ -629,11 +600,11 @@ def markdown_section(res: dict) -> str:
             f"Slowest warm no-cache p50: " + ", ".join(f"{l} {fms(v)} ms" for l, v in s["slowest_nocache"])
             + f" (no-cache within target: {s['nocache_met']}/{s['total']}). "
             f"Slowest cold: " + ", ".join(f"{l} {fms(v)} ms" for l, v in s["slowest_cold"]) + ".", "",
-            f"### Throughput ({res['options']['clients']} client threads, keep-alive, "
-            f"{res['options']['duration']:.0f} s each, cycling over the mix)", "",
+            f"### Throughput ({res['options']['clients']} client processes, one keep-alive connection each "
+            f"(benchmarks/loadgen.py), {res['options']['duration']:.0f} s each, cycling over the mix)", "",
             "| run | ok req/s | errors | requests | latency p50 / p95 / max ms | target |",
             "|---|---:|---:|---:|---|---|"]
-    for name, key, tgt in (("warm (same server, after a warm-up pass over the mix"
+    for name, key, tgt in (("warm (same server, right after a pass over the mix with Cache-Control: no-cache"
                              + (f" of {res['warmup_before_throughput_s']:.0f} s" if res.get("warmup_before_throughput_s") else "") + ")",
                              "throughput_warm", T_RPS_WARM),
                            ("cold-ish (fresh restart)", "throughput_cold", T_RPS_COLD)):
@@ -643,6 +614,20 @@ def markdown_section(res: dict) -> str:
         out.append(f"| {name} | {t['ok_rps']:.0f} | {t['errors']} | {t['requests']} | "
                    f"{fms(t['lat_p50_ms'])} / {fms(t['lat_p95_ms'])} / {fms(t['lat_max_ms'])} | "
                    f">= {tgt:.0f} ({ok(t['ok_rps'] >= tgt and t['errors'] == 0)}) |")
+    warm = res.get("throughput_warm")
+    if warm:
+        out += ["", f"Client CPU time during the warm run: {warm['client_cpu_s']:.1f} s over "
+                f"{warm['duration_s']:.0f} s (the clients share the machine's CPUs with the server)."]
+    if res.get("sparql_overhead"):
+        out += ["", "### SPARQL endpoint overhead (ms, p50)", "",
+                f"The same query in-process on a read-only snapshot of the store (pyoxigraph: evaluate and "
+                f"serialize) and over `GET /sparql` (one keep-alive connection, `Cache-Control: no-cache`), "
+                f"{res['options'].get('sparql_reps')} interleaved runs each (benchmarks/sparql_overhead.py). "
+                f"Target: {T_SPARQL}.", "",
+                "| query | pyoxigraph | endpoint | overhead | budget | met |", "|---|---:|---:|---:|---:|---|"]
+        for r in res["sparql_overhead"]:
+            out.append(f"| {r['label']} | {r['pyoxigraph_p50_ms']:.2f} | {r['endpoint_p50_ms']:.2f} | "
+                       f"{r['overhead_ms']:+.2f} | {r['budget_ms']:.2f} | {ok(r['met'])} |")
     out += ["", "### Server memory", "",
             "| when | RSS (all processes) | peak (sum of VmHWM) | largest process RSS | target |",
             "|---|---:|---:|---:|---|"]
@@ -689,7 +674,7 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds per throughput run (default 20)")
     ap.add_argument("--nocache-reps", type=int, default=5,
                     help="warm repetitions with a unique ignored parameter (defeats a URL-keyed response cache; default 5)")
-    ap.add_argument("--clients", type=int, default=8, help="throughput client threads (default 8)")
+    ap.add_argument("--clients", type=int, default=8, help="throughput client processes (default 8)")
     ap.add_argument("--query-budget", type=float, default=30.0,
                     help="max seconds of warm repetitions per query (default 30)")
     ap.add_argument("--timeout", type=float, default=60.0,
@@ -700,9 +685,17 @@ def main() -> int:
                     help="skip loading when benchmarks/store-N exists (no load figures)")
     ap.add_argument("--no-snapshot", action="store_true",
                     help="run loader and server from the working tree instead of a copy made at start")
-    ap.add_argument("--no-throughput", action="store_true", help="skip the throughput runs")
+    ap.add_argument("--no-throughput", action="store_true", help="skip the throughput runs (same as --skip warm,cold)")
+    ap.add_argument("--skip", default="", type=lambda v: {p for p in v.split(",") if p},
+                    help=f"comma-separated phases to skip: {', '.join(PHASES)}; RESULTS.md is then not updated "
+                         "and the JSON goes to results-N-partial.json")
+    ap.add_argument("--sparql-reps", type=int, default=30, help="timed runs per SPARQL overhead query (default 30)")
     ap.add_argument("--mix", type=Path, default=MIX)
     args = ap.parse_args()
+    if args.no_throughput:
+        args.skip |= {"warm", "cold"}
+    if args.skip - set(PHASES):
+        ap.error(f"--skip: unknown phase(s) {', '.join(sorted(args.skip - set(PHASES)))}; phases: {', '.join(PHASES)}")
 
     n = args.events
     data = BENCH_DIR / f"data-{n}"
@@ -712,7 +705,8 @@ def main() -> int:
     res: dict = {"events": n, "date": started.strftime("%Y-%m-%d %H:%M UTC"),
                  "command": " ".join(shlex.quote(a) for a in [_rel_noresolve(sys.executable),
                                                              rel(Path(__file__))] + sys.argv[1:]),
-                 "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                 "options": {k: (str(v) if isinstance(v, Path) else sorted(v) if isinstance(v, set) else v)
+                             for k, v in vars(args).items()},
                  "machine": machine_info()}
     env = dict(os.environ)
     rundir = BENCH_DIR / f".run-{n}"
@@ -805,9 +799,11 @@ def main() -> int:
         res["server1"] = {"startup_s": srv.startup_s, "port": srv.port}
         res["server1_memory_after_start"] = srv.memory()
         log(f"   up in {srv.startup_s:.1f} s, RSS {mb(res['server1_memory_after_start'].get('rss_total'))}")
-        log(f"== latency: {len(mix)} queries, cold + {args.reps} warm reps")
-        res["latency"] = latency_phase(srv, mix, args.reps, args.query_budget, args.timeout, n,
-                                       args.nocache_reps)
+        res["latency"] = []
+        if "latency" not in args.skip:
+            log(f"== latency: {len(mix)} queries, cold + {args.reps} warm reps")
+            res["latency"] = latency_phase(srv, mix, args.reps, args.query_budget, args.timeout, n,
+                                           args.nocache_reps)
         first = res["latency"][0] if res["latency"] else {}
         if "/v1/event/" in first.get("url", "") and not first.get("count"):
             w = (f"{first.get('label')} answered meta.count={first.get('count')} (status {first.get('status')}): "
@@ -817,33 +813,22 @@ def main() -> int:
         if not srv.alive():
             res["warnings"].append("server 1 died during the latency run")
             log("!! WARNING: server died during the latency run; see " + rel(srv_log))
-        if not args.no_throughput and srv.alive():
-            # the server's response cache expires entries (TTL), so re-warm right before the run
-            wc = Client(srv.port, args.timeout)
-            t0 = time.perf_counter()
-            try:
-                for _label, url in mix:
-                    try:
-                        wc.get(url)
-                    except Exception:  # noqa: BLE001
-                        pass
-                    if time.perf_counter() - t0 > args.query_budget * 4:
-                        break
-            finally:
-                wc.close()
-            res["warmup_before_throughput_s"] = time.perf_counter() - t0
-            log(f"== warm-up pass over the mix: {res['warmup_before_throughput_s']:.1f} s")
+        if "warm" not in args.skip and srv.alive():
+            res["warmup_before_throughput_s"] = refresh_pass(srv.port, mix, args.timeout, args.query_budget * 4)
+            log(f"== warm-up pass over the mix (Cache-Control: no-cache): {res['warmup_before_throughput_s']:.1f} s")
             res["throughput_warm"] = logged_throughput("warm", srv.port, mix, args)
         if not srv.alive():
             res["warnings"].append("server 1 was not running after the warm throughput run")
             log("!! WARNING: server 1 was not running after the warm throughput run; see " + rel(srv_log))
+        if "sparql" not in args.skip and srv.alive():
+            res["sparql_overhead"] = logged_sparql_overhead(store, srv.port, args.sparql_reps)
         res["server1_memory"] = srv.memory()
         res["server1"]["restarts_after_timeouts"] = srv.restarts
     finally:
         srv.stop()
 
     # 5. cold-ish throughput after a restart
-    if not args.no_throughput:
+    if "cold" not in args.skip:
         srv2 = Server(ld, store, srv_log, args.threads)
         try:
             srv2.start()
@@ -891,6 +876,9 @@ def main() -> int:
             log(f"{key}: {t['ok_rps']:.0f} ok req/s (>= {tgt:.0f}: {ok(t['ok_rps'] >= tgt and t['errors'] == 0)}), "
                 f"{t['errors']} errors, p50 {fms(t['lat_p50_ms'])} ms, p95 {fms(t['lat_p95_ms'])} ms, "
                 f"client CPU {t['client_cpu_s']:.1f} s")
+    for r in res.get("sparql_overhead", []):
+        log(f"sparql {r['label']}: endpoint {r['endpoint_p50_ms']:.2f} ms vs pyoxigraph {r['pyoxigraph_p50_ms']:.2f} ms, "
+            f"overhead {r['overhead_ms']:+.2f} ms (budget {r['budget_ms']:.2f}: {ok(r['met'])})")
     for key in ("server1_memory", "server2_memory"):
         mm = res.get(key)
         if mm:
@@ -899,6 +887,11 @@ def main() -> int:
 
     for w in res.get("warnings", []):
         log("!! WARNING: " + w)
+    if args.skip:  # a partial run does not replace the figures of a whole one
+        out_json = BENCH_DIR / f"results-{n}-partial.json"
+        out_json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+        log(f"wrote {rel(out_json)} (phases skipped: {', '.join(sorted(args.skip))}; RESULTS.md not updated)")
+        return 0
     out_json = BENCH_DIR / f"results-{n}.json"
     out_json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
     update_results_md(BENCH_DIR / "RESULTS.md", markdown_section(res), n)

@@ -1,0 +1,96 @@
+"""What the SPARQL endpoint adds to pyoxigraph: the same queries in-process and over HTTP.
+
+The issue's budget: the endpoint may add at most 10 % + 1 ms to the time pyoxigraph itself takes.
+For each query below, on the same store while the server runs:
+
+- **pyoxigraph**: ``Store.read_only(store).query(...)`` in this process with the dataset the
+  endpoint uses (default graph = the public graph, named graphs = the public ones, our
+  predeclared prefixes),
+  and the results serialized to the bytes the endpoint sends (SPARQL JSON, Turtle for CONSTRUCT):
+  a lazy result that is never read would cost nothing;
+- **endpoint**: ``GET /sparql?query=...`` on one keep-alive connection, from sending the request
+  to having read the whole body, with ``Cache-Control: no-cache`` so that the server's response
+  cache does not answer it.
+
+Both are p50 over ``reps`` runs after one untimed run each (which warms the store's pages, the
+worker's snapshot and the server). overhead = endpoint - pyoxigraph; met when overhead <= 10 % of
+pyoxigraph + 1 ms.
+"""
+from __future__ import annotations
+
+import http.client
+import statistics
+import time
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+
+from endpoint.sparql import is_public_graph
+from ld.vocab import GRAPH, PREFIXES
+
+SELECT = ("application/sparql-results+json", ox.QueryResultsFormat.JSON)
+TURTLE = ("text/turtle", ox.RdfFormat.TURTLE)
+
+
+def queries(event_iri: str) -> list[tuple[str, str, tuple]]:
+    """(label, query, (media type, pyoxigraph format)): a tiny SELECT, a COUNT over the events,
+    a 1000-row SELECT and a CONSTRUCT of 1000 events' names and start times."""
+    return [
+        ("tiny SELECT (one event's triples)", f"SELECT ?p ?o WHERE {{ <{event_iri}> ?p ?o }}", SELECT),
+        ("COUNT of events", "SELECT (COUNT(?e) AS ?n) WHERE { ?e a schema:Event }", SELECT),
+        ("1000-row SELECT", "SELECT ?e ?name WHERE { ?e a schema:Event ; schema:name ?name } LIMIT 1000", SELECT),
+        ("CONSTRUCT (2000 triples, Turtle)",
+         "CONSTRUCT { ?e schema:name ?name ; schema:startDate ?start } WHERE "
+         "{ { SELECT ?e WHERE { ?e a schema:Event } LIMIT 1000 } ?e schema:name ?name ; schema:startDate ?start }",
+         TURTLE),
+    ]
+
+
+def _pyoxigraph(store: ox.Store, text: str, fmt, graphs: list[ox.NamedNode]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    results = store.query(text, prefixes=PREFIXES, default_graph=GRAPH.public, named_graphs=graphs)
+    if isinstance(results, ox.QueryTriples):
+        body = ox.serialize(results, format=fmt, prefixes=PREFIXES)
+    else:
+        body = results.serialize(format=fmt)
+    return (time.perf_counter() - t0) * 1000.0, len(body or b"")
+
+
+def _http(conn: http.client.HTTPConnection, text: str, media_type: str) -> tuple[float, int, int]:
+    url = "/sparql?" + urlencode({"query": text})
+    t0 = time.perf_counter()
+    conn.request("GET", url, headers={"Accept": media_type, "Cache-Control": "no-cache"})
+    response = conn.getresponse()
+    body = response.read()
+    return (time.perf_counter() - t0) * 1000.0, response.status, len(body)
+
+
+def measure(store_path: str, port: int, reps: int = 30) -> list[dict]:
+    store = ox.Store.read_only(store_path)
+    graphs = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and is_public_graph(g.value)]
+    first = store.query("SELECT ?e WHERE { ?e a schema:Event } LIMIT 1", prefixes=PREFIXES, default_graph=GRAPH.public)
+    event_iri = next(iter(first))["e"].value
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    rows = []
+    try:
+        for label, text, (media_type, fmt) in queries(event_iri):
+            _pyoxigraph(store, text, fmt, graphs)
+            _http(conn, text, media_type)
+            ox_ms, http_ms, statuses, sizes = [], [], set(), set()
+            for _ in range(reps):  # interleaved, so that a busy moment of the machine hits both
+                ms, size = _pyoxigraph(store, text, fmt, graphs)
+                ox_ms.append(ms)
+                ms, status, body = _http(conn, text, media_type)
+                http_ms.append(ms)
+                statuses.add(status)
+                sizes.add(body)
+            ox_p50, http_p50 = statistics.median(ox_ms), statistics.median(http_ms)
+            overhead, budget = http_p50 - ox_p50, 0.1 * ox_p50 + 1.0
+            rows.append({"label": label, "query": text, "reps": reps, "pyoxigraph_p50_ms": ox_p50,
+                         "endpoint_p50_ms": http_p50, "overhead_ms": overhead, "budget_ms": budget,
+                         "met": overhead <= budget and statuses == {200}, "statuses": sorted(statuses),
+                         "pyoxigraph_bytes": size, "endpoint_bytes": sorted(sizes)})
+    finally:
+        conn.close()
+        del store
+    return rows
