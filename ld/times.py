@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 UTC = timezone.utc
 
@@ -58,3 +60,43 @@ def xsd(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
         f".{moment.microsecond:06d}Z" if moment.microsecond else "Z"
     )
+
+
+def _last_sundays(year: int) -> tuple[int, int]:
+    """Days of the month of the last Sundays of March and October: the formula the SPARQL
+    templates use (ld.filters.catalog.local_time_binds), so both agree for every year."""
+    q = 5 * year // 4
+    return 31 - (q + 4) % 7, 31 - (q + 1) % 7
+
+
+def _summer_time_table(first: int = 1900, last: int = 2200) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of summer time (01:00 UTC on those Sundays) per year, in µs since the epoch."""
+    def micros(year: int, month: int, day: int) -> int:
+        return int((datetime(year, month, day, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * 1_000_000
+
+    starts, ends = [], []
+    for year in range(first, last + 1):
+        march, october = _last_sundays(year)
+        starts.append(micros(year, 3, march))
+        ends.append(micros(year, 10, october))
+    return np.array(starts, np.int64), np.array(ends, np.int64)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_YEAR = 1900
+_SUMMER_STARTS, _SUMMER_ENDS = _summer_time_table(_FIRST_YEAR)
+
+
+def helsinki_seconds_of_day(micros: np.ndarray) -> np.ndarray:
+    """Seconds after local (Helsinki) midnight of instants given in µs since the epoch.
+
+    >>> summer = local_midnight(date(2026, 7, 1)) + timedelta(hours=16, minutes=30)
+    >>> winter = local_midnight(date(2026, 1, 1)) + timedelta(hours=9, seconds=0.5)
+    >>> helsinki_seconds_of_day(np.array([(t - _EPOCH) // timedelta(microseconds=1) for t in (summer, winter)])).tolist()
+    [59400.0, 32400.5]
+    """
+    years = micros.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970 - _FIRST_YEAR
+    years = np.clip(years, 0, len(_SUMMER_STARTS) - 1)
+    summer = (micros >= _SUMMER_STARTS[years]) & (micros < _SUMMER_ENDS[years])
+    local = micros + np.where(summer, 3, 2) * 3_600_000_000
+    return (local % 86_400_000_000) / 1_000_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from string import Template
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ld.errors import InvalidParameter
 from ld.identity import ANONYMOUS, Identity
@@ -41,6 +41,26 @@ class Clause:
     cancels: frozenset[str] = frozenset()   # default clauses this parameter replaces
     admin: bool = False                     # needs the restricted graph (drafts, own events)
     order: tuple[Order, ...] = ()
+    # The same condition over the side index (ld.sideindex): a row mask of the events it keeps.
+    # None: the pattern has no twin there, and a query using it is answered with SPARQL alone.
+    fast: Callable[[Any], Any] | None = None
+
+
+def all_of(*clauses: Clause) -> Clause:
+    """One clause requiring every one of ``clauses`` (fast when all of them are)."""
+    fasts = [c.fast for c in clauses]
+    return Clause(
+        "\n  ".join(c.pattern for c in clauses if c.pattern),
+        fast=None if None in fasts else lambda ix: _and(f(ix) for f in fasts),
+    )
+
+
+def _and(masks: Iterable[Any]) -> Any:
+    masks = iter(masks)
+    result = next(masks)
+    for m in masks:
+        result = result & m
+    return result
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,11 @@ class ListQuery:
     srid: int | None = None
     explain: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    fast: tuple[Callable[[Any], Any], ...] | None = None  # every clause's side-index twin, if all have one
+
+    def fast_mask(self, index: Any) -> Any:
+        """The rows of ``index`` (an ld.sideindex.EventIndex) this query keeps."""
+        return _and([index.everything(), *(f(index) for f in self.fast)])
 
     def where(self) -> str:
         # Event lists start from their listing key (an event-only predicate): joining the large
@@ -159,18 +184,22 @@ def build(
     cancelled = frozenset().union(*(c.cancels for c in clauses))
     defaults = [d(ctx) for name, d in DEFAULTS.get(resource.name, {}).items() if name not in cancelled]
     order = [o for c in clauses for o in c.order] or list(_default_order(resource))
+    dataset = ADMIN if any(c.admin for c in clauses) else PUBLIC
+    constraints = [c for c in (*defaults, *clauses) if c.pattern]
     max_size = IMAGE_PAGE_SIZE if resource.name == "image" else MAX_PAGE_SIZE
     default_size = IMAGE_PAGE_SIZE if resource.name == "image" else DEFAULT_PAGE_SIZE
     return ListQuery(
         resource=resource,
-        patterns=[*defaults, *(c.pattern for c in clauses)],
+        patterns=[c.pattern for c in (*defaults, *clauses)],
         order=order,
-        dataset=ADMIN if any(c.admin for c in clauses) else PUBLIC,
+        dataset=dataset,
         page=paging.get("page", 1),
         page_size=min(paging.get("page_size", default_size), max_size),
         include=frozenset(_csv(params.get("include", ""))),
         explain=params.get("explain") == "sparql",
         srid=paging.get("srid"),
+        fast=tuple(c.fast for c in constraints)
+        if resource.name == "event" and dataset == PUBLIC and all(c.fast for c in constraints) else None,
     )
 
 

@@ -12,15 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+import numpy as np
 import pyoxigraph as ox
 
-from ld import geo
+from ld import geo, times
 from ld.filters import parse
-from ld.filters.build import Clause, Context, Order, bind
+from ld.filters.build import Clause, Context, Order, all_of, bind
 from ld.errors import LdError
 from ld.identity import Identity
 from ld.model import LANGUAGES, RESOURCES
 from ld.records import rdf_lang
+from ld.sideindex import IndexSpec, micros
+from ld.tokens import TokenIndex
 from ld.times import HELSINKI, UTC, xsd
 from ld.vocab import GEO, GRAPH, SCHEMA, XSD
 
@@ -48,12 +51,14 @@ def entity_iri(resource: str) -> Callable[[Any, Context], ox.NamedNode]:
 
 
 def template(sparql: str, slot: str = "values", term: Callable[[Any, Context], Any] = literal,
-             **clause: Any) -> Callable[[Any, Context, str], Clause]:
-    """An ``apply`` that binds the parsed value (or list of values) into one template slot."""
+             index: str | None = None, **clause: Any) -> Callable[[Any, Context, str], Clause]:
+    """An ``apply`` that binds the parsed value (or list of values) into one template slot;
+    ``index``: the side index's term key holding the same values (``?e`` has one of them)."""
 
     def apply(value: Any, ctx: Context, name: str) -> Clause:
-        values = value if isinstance(value, list) else [value]
-        return Clause(bind(sparql, **{slot: [term(v, ctx) for v in values]}), **clause)
+        terms = [term(v, ctx) for v in (value if isinstance(value, list) else [value])]
+        fast = (lambda ix: ix.has(index, [t.value for t in terms])) if index else None
+        return Clause(bind(sparql, **{slot: terms}), fast=fast, **clause)
 
     return apply
 
@@ -87,7 +92,7 @@ def _event_types(value: str) -> list[str]:
     return types
 
 
-def _event_listing(ctx: Context) -> str:
+def _event_listing(ctx: Context) -> Clause:
     """Every event list starts from the listing key (``lei:listing "General"``, see ld.rdf):
     the types asked for (event_type, else the mount's) and whether deleted events are shown
     (show_deleted) or only they (deleted). The three parameters are validated by their entries."""
@@ -96,9 +101,11 @@ def _event_listing(ctx: Context) -> str:
     with_deleted = parse.boolean(ctx.params["show_deleted"]) if "show_deleted" in ctx.params else False
     keys = [f"{t} deleted" for t in types] if only_deleted else types + (
         [f"{t} deleted" for t in types] if with_deleted else [])
+    fast = lambda ix: ix.has("listing", keys)  # noqa: E731
     if len(keys) == 1:
-        return bind("?e lei:listing $key .", key=ox.Literal(keys[0]))
-    return bind("?e lei:listing ?_listing . VALUES ?_listing { $keys }", keys=[ox.Literal(k) for k in keys])
+        return Clause(bind("?e lei:listing $key .", key=ox.Literal(keys[0])), fast=fast)
+    return Clause(bind("?e lei:listing ?_listing . VALUES ?_listing { $keys }", keys=[ox.Literal(k) for k in keys]),
+                  fast=fast)
 
 
 EVENT_TYPES = {"general": "General", "course": "Course", "volunteering": "Volunteering"}
@@ -152,34 +159,49 @@ def _fixed(pattern: str, **clause: Any) -> Callable[[Context, str], Clause]:
 
 
 # -- time ---------------------------------------------------------------------------------
-def _start_clause(moment: datetime, ctx: Context) -> str:
+def _start_clause(moment: datetime, ctx: Context) -> Clause:
     """Behaviour §7.3 ``start``: the event has not ended by ``moment`` (only events whose end is
     a real time, or whose start is date-only, count their end), or starts at or after it;
     postponed events match when ``end`` is absent."""
-    postponed = "" if "end" in ctx.params else "\n    || EXISTS { ?e schema:eventStatus schema:EventPostponed }"
-    return bind(
+    with_postponed = "end" not in ctx.params
+    postponed = "\n    || EXISTS { ?e schema:eventStatus schema:EventPostponed }" if with_postponed else ""
+    t = micros(moment)
+
+    def fast(ix: Any) -> Any:
+        start, end = ix.column("start"), ix.column("end")
+        ends_later = end.present & (end.values > t)
+        keep = (ends_later & (ix.set("end_date_time") | ~ix.set("start_date_time"))) | (start.present & (start.values >= t))
+        return keep | ix.has("event_status", [SCHEMA.EventPostponed.value]) if with_postponed else keep
+
+    return Clause(bind(
         "FILTER(\n"
         "    EXISTS { ?e lei:end ?_end . FILTER(?_end > $t) ?e schema:endDate ?_ed . FILTER(DATATYPE(?_ed) = xsd:dateTime) }\n"
         "    || EXISTS { ?e lei:end ?_end . FILTER(?_end > $t)\n"
         "                FILTER NOT EXISTS { ?e schema:startDate ?_sd . FILTER(DATATYPE(?_sd) = xsd:dateTime) } }\n"
         "    || EXISTS { ?e lei:start ?_start . FILTER(?_start >= $t) }" + postponed + "\n  )",
         t=_dt(moment),
-    )
+    ), fast=fast)
 
 
-def _end_clause(moment: datetime) -> str:
-    return bind(
+def _end_clause(moment: datetime) -> Clause:
+    t = micros(moment)
+
+    def fast(ix: Any) -> Any:
+        start, end = ix.column("start"), ix.column("end")
+        return (end.present & (end.values < t)) | (start.present & (start.values <= t))
+
+    return Clause(bind(
         "FILTER(EXISTS { ?e lei:end ?_end . FILTER(?_end < $t) } || EXISTS { ?e lei:start ?_start . FILTER(?_start <= $t) })",
         t=_dt(moment),
-    )
+    ), fast=fast)
 
 
 def _start(value: parse.When, ctx: Context, name: str) -> Clause:
-    return Clause(_start_clause(value.resolve(ctx.now, end=False), ctx))
+    return _start_clause(value.resolve(ctx.now, end=False), ctx)
 
 
 def _end(value: parse.When, ctx: Context, name: str) -> Clause:
-    return Clause(_end_clause(value.resolve(ctx.now, end=True)))
+    return _end_clause(value.resolve(ctx.now, end=True))
 
 
 def _days(value: int, ctx: Context, name: str) -> Clause:
@@ -188,13 +210,14 @@ def _days(value: int, ctx: Context, name: str) -> Clause:
     today = ctx.now.astimezone(UTC).date()  # the original takes today's UTC date
     start = parse.When("date", today).resolve(ctx.now, end=False)
     end = parse.When("date", today + timedelta(days=value)).resolve(ctx.now, end=True)
-    return Clause(_start_clause(start, ctx) + "\n  " + _end_clause(end))
+    return all_of(_start_clause(start, ctx), _end_clause(end))
 
 
 def _last_modified_since(value: parse.When, ctx: Context, name: str) -> Clause:
     # Deliberate difference: a date means the start of that (Helsinki) day, not the next one.
-    return Clause(bind("FILTER EXISTS { ?e schema:dateModified ?_m . FILTER(?_m >= $t) }",
-                       t=_dt(value.resolve(ctx.now, end=False))))
+    moment = value.resolve(ctx.now, end=False)
+    return Clause(bind("FILTER EXISTS { ?e schema:dateModified ?_m . FILTER(?_m >= $t) }", t=_dt(moment)),
+                  fast=lambda ix: _compared(ix.column("modified"), ">=", micros(moment)))
 
 
 def local_time_binds(instant: str, p: str) -> str:
@@ -222,27 +245,46 @@ def local_time_binds(instant: str, p: str) -> str:
     )
 
 
+# (predicate, its side-index column, comparison)
 _TIME_OF_DAY = {
-    "starts_after": ("lei:start", ">="),
-    "starts_before": ("lei:start", "<="),
-    "ends_after": ("lei:end", ">="),
-    "ends_before": ("lei:end", "<="),
+    "starts_after": ("lei:start", "start", ">="),
+    "starts_before": ("lei:start", "start", "<="),
+    "ends_after": ("lei:end", "end", ">="),
+    "ends_before": ("lei:end", "end", "<="),
 }
+
+_COMPARE = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
+
+
+def _compared(column: Any, op: str, value: Any) -> Any:
+    """Rows whose column value compares so with ``value`` (``FILTER(?v op value)``)."""
+    return column.present & _COMPARE[op](column.values, value)
 
 
 def _time_of_day(value: int, ctx: Context, name: str) -> Clause:
-    predicate, op = _TIME_OF_DAY[name]
+    predicate, key, op = _TIME_OF_DAY[name]
+
+    def fast(ix: Any) -> Any:
+        column = ix.column(key)
+        return column.present & _COMPARE[op](times.helsinki_seconds_of_day(column.values), value)
+
     return Clause(
-        f"FILTER EXISTS {{ ?e {predicate} ?_t . {local_time_binds('?_t', '_t')} FILTER(?_tsecs {op} {value}) }}"
+        f"FILTER EXISTS {{ ?e {predicate} ?_t . {local_time_binds('?_t', '_t')} FILTER(?_tsecs {op} {value}) }}",
+        fast=fast,
     )
 
 
 def _duration(value: int, ctx: Context, name: str) -> Clause:
     op = ">=" if name == "min_duration" else "<="
+
+    def fast(ix: Any) -> Any:
+        start, end = ix.column("start"), ix.column("end")
+        return start.present & end.present & _COMPARE[op](end.values - start.values, value * 1_000_000)
+
     return Clause(bind(
         f"FILTER EXISTS {{ ?e lei:start ?_s ; lei:end ?_x . FILTER(?_x - ?_s {op} $d) }}",
         d=ox.Literal(f"PT{value}S", datatype=DAY_TIME_DURATION),
-    ))
+    ), fast=fast)
 
 
 DAY_TIME_DURATION = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dayTimeDuration")
@@ -265,11 +307,13 @@ def _srid(ctx: Context) -> int:
     return geo.check_srid(ctx.params["srid"]) if "srid" in ctx.params else geo.WGS84
 
 
-def _at_places(group: str, ctx: Context) -> str:
+def _at_places(group: str, ctx: Context) -> Clause:
     """Events at the places ``group`` binds to ``?_p`` (or those places themselves on the place
-    list), as a sub-select: the places are found once, not once per event."""
+    list), as a sub-select: the places are found once, not once per event. The side index asks
+    the store for the same places and keeps the events at them."""
     tail = "BIND(?_p AS ?e)" if ctx.resource.name == "place" else "?e schema:location ?_p ."
-    return _events_with(f"{group} {tail}")
+    return Clause(_events_with(f"{group} {tail}"),
+                  fast=lambda ix: ix.has("location", ix.lookup(f"SELECT DISTINCT ?_p WHERE {{ {group} }}")))
 
 
 GEOMETRY = "?_p geo:hasGeometry ?_g . ?_g geo:asWKT ?_wkt ."
@@ -283,7 +327,7 @@ def _bbox(value: list[float], ctx: Context, name: str) -> Clause:
         raise ValueError("west must not exceed east nor south exceed north (left,bottom,right,top)")
     polygon = ox.Literal(geo.bbox_polygon_wkt(west, south, east, north), datatype=GEO.wktLiteral)
     # sfIntersects: points on the edges are inside (inclusive bbox), unlike sfWithin.
-    return Clause(_at_places(bind(f"{GEOMETRY} FILTER(geof:sfIntersects(?_wkt, $poly))", poly=polygon), ctx))
+    return _at_places(bind(f"{GEOMETRY} FILTER(geof:sfIntersects(?_wkt, $poly))", poly=polygon), ctx)
 
 
 def _dwithin_origin(value: list[float], ctx: Context, name: str) -> Clause:
@@ -295,18 +339,18 @@ def _dwithin_origin(value: list[float], ctx: Context, name: str) -> Clause:
         return Clause()  # reported under dwithin_metres
     lon, lat = geo.to_wgs84(value[0], value[1], _srid(ctx), param=name)
     point = ox.Literal(geo.point_wkt(lon, lat), datatype=GEO.wktLiteral)
-    return Clause(_at_places(bind(
+    return _at_places(bind(
         f"{GEOMETRY} FILTER(geof:distance(?_wkt, $point, uom:metre) <= $metres)",
         point=point, metres=ox.Literal(repr(float(metres)), datatype=XSD.double),
-    ), ctx))
+    ), ctx)
 
 
 def _division(value: list[str], ctx: Context, name: str) -> Clause:
     ocd = [o for item in value for o in geo.resolve_division(item)]
-    return Clause(_at_places(bind(
+    return _at_places(bind(
         "VALUES ?_ocd { $ocd } ?_d le:ocdId ?_ocd . ?_p le:division ?_d .",
         ocd=[_str(o) for o in dict.fromkeys(ocd)],
-    ), ctx))
+    ), ctx)
 
 
 def _internet_based(ctx: Context, name: str) -> Clause:
@@ -345,24 +389,32 @@ def _events_with(group: str) -> str:
     return f"{{ SELECT DISTINCT ?e WHERE {{ {group} }} }}"
 
 
+def _with_keywords(group: str) -> Clause:
+    """Events with (in keywords or audience) a keyword ``group`` binds to ``?_k``; the side index
+    asks the store for the same keywords."""
+    def fast(ix: Any) -> Any:
+        keywords = ix.lookup(f"SELECT DISTINCT ?_k WHERE {{ {group} }}")
+        return ix.has("keywords", keywords) | ix.has("audience", keywords)
+
+    return Clause(_events_with(f"{group} ?e {KEYWORD_LINKS} ?_k ."), fast=fast)
+
+
 def _keyword_any(value: list[str], ctx: Context, name: str) -> Clause:
-    return Clause(_events_with(f"{_with_replacements(_iris('keyword', value, ctx), _keyword_root(ctx))} ?e {KEYWORD_LINKS} ?_k ."))
+    return _with_keywords(_with_replacements(_iris("keyword", value, ctx), _keyword_root(ctx)))
 
 
 def _keyword_all(value: list[str], ctx: Context, name: str) -> Clause:
-    return Clause("\n  ".join(
-        _events_with(f"{_with_replacements(_iris('keyword', [k], ctx), _keyword_root(ctx))} ?e {KEYWORD_LINKS} ?_k .")
-        for k in dict.fromkeys(value)
-    ))
+    return all_of(*(_keyword_any([k], ctx, name) for k in dict.fromkeys(value)))
 
 
 def _keyword_none(value: list[str], ctx: Context, name: str) -> Clause:
-    return Clause("MINUS " + _events_with(f"{_with_replacements(_iris('keyword', value, ctx), _keyword_root(ctx))} ?e {KEYWORD_LINKS} ?_k ."))
+    some = _keyword_any(value, ctx, name)
+    return Clause("MINUS " + some.pattern, fast=lambda ix: ~some.fast(ix))
 
 
 def _keyword_or_set(value: list[str], ctx: Context, name: str) -> Clause:
     # No replacement mapping, as in the original.
-    return Clause(_events_with(bind(f"VALUES ?_k {{ $k }} ?e {KEYWORD_LINKS} ?_k .", k=_iris("keyword", value, ctx))))
+    return _with_keywords(bind("VALUES ?_k { $k }", k=_iris("keyword", value, ctx)))
 
 
 def _check_keyword_sets(ids: list[str], ctx: Context) -> None:
@@ -381,21 +433,18 @@ def _check_keyword_sets(ids: list[str], ctx: Context) -> None:
 
 def _keyword_set_and(value: list[str], ctx: Context, name: str) -> Clause:
     _check_keyword_sets(value, ctx)
-    return Clause("\n  ".join(
-        _events_with(bind(f"$s schema:hasDefinedTerm ?_k . ?e {KEYWORD_LINKS} ?_k .", s=s))
-        for s in dict.fromkeys(_iris("keyword_set", value, ctx))
-    ))
+    return all_of(*(_with_keywords(bind("$s schema:hasDefinedTerm ?_k .", s=s))
+                    for s in dict.fromkeys(_iris("keyword_set", value, ctx))))
 
 
 def _keyword_set_or(value: list[str], ctx: Context, name: str) -> Clause:
     _check_keyword_sets(value, ctx)
-    return Clause(_events_with(bind(f"VALUES ?_s {{ $s }} ?_s schema:hasDefinedTerm ?_k . ?e {KEYWORD_LINKS} ?_k .",
-                                    s=_iris("keyword_set", value, ctx))))
+    return _with_keywords(bind("VALUES ?_s { $s } ?_s schema:hasDefinedTerm ?_k .", s=_iris("keyword_set", value, ctx)))
 
 
 # -- text ----------------------------------------------------------------------------------------
-EVENT_TEXT = ("schema:name", "schema:description", "schema:disambiguatingDescription", "schema:url",
-              "le:locationExtraInfo", "schema:provider", "le:providerContactInfo")
+ONGOING_TEXT = ("schema:name", "schema:description", "schema:disambiguatingDescription")
+EVENT_TEXT = (*ONGOING_TEXT, "schema:url", "le:locationExtraInfo", "schema:provider", "le:providerContactInfo")
 PLACE_TEXT = ("schema:name", "schema:description", "schema:url", "schema:streetAddress",
               "schema:addressLocality", "schema:telephone")
 
@@ -408,16 +457,34 @@ def _event_text(condition: str) -> str:
     """A group binding ?e to events whose own text fields, or whose place's, satisfy ``condition`` on ?_t."""
     return (
         f"{{ ?e a schema:Event ; {'|'.join(EVENT_TEXT)} ?_t . {condition} }} UNION "
-        f"{{ ?_p a schema:Place ; {'|'.join(PLACE_TEXT)} ?_t . {condition} ?e schema:location ?_p . }}"
+        f"{{ {_PLACE_TEXT.format(condition=condition)} ?e schema:location ?_p . }}"
     )
+
+
+_PLACE_TEXT = f"?_p a schema:Place ; {'|'.join(PLACE_TEXT)} ?_t . {{condition}}"
+
+
+def _text_fast(needle: str) -> Callable[[Any], Any] | None:
+    """The side-index twin of ``_event_text(_contains("?_t"))`` for one lower-cased needle:
+    the token indexes of the events' own text, and the places found by the store."""
+    if not TokenIndex.searchable(needle):
+        return None
+
+    def fast(ix: Any) -> Any:
+        own = np.concatenate([ix.text("own").containing(needle), ix.text("more").containing(needle)])
+        places = ix.lookup(bind(f"SELECT DISTINCT ?_p WHERE {{ {_PLACE_TEXT.format(condition=_contains('?_t'))} }}",
+                                q=_str(needle)))
+        return ix.mask(own) | ix.has("location", places)
+
+    return fast
 
 
 def _text(value: str, ctx: Context, name: str) -> Clause:
     q = _str(value.lower())
     resource = ctx.resource.name
     if resource == "event":
-        pattern = _events_with(_event_text(_contains("?_t")))
-    elif resource == "place":
+        return Clause(bind(_events_with(_event_text(_contains("?_t"))), q=q), fast=_text_fast(value.lower()))
+    if resource == "place":
         pattern = f"FILTER EXISTS {{ ?e schema:name|schema:streetAddress ?_t . {_contains('?_t')} }}"
     elif resource == "keyword":
         pattern = f"FILTER EXISTS {{ ?e schema:name|schema:alternateName ?_t . {_contains('?_t')} }}"
@@ -480,14 +547,17 @@ def _combined_text(value: list[str], ctx: Context, name: str) -> Clause:
     """Every term (AND) is a case-insensitive substring of the text fields (as ``text``), or the
     event has one of the 3 keywords (not audience) most similar to it."""
     store = getattr(ctx, "store", None)
-    clauses = []
-    for term in dict.fromkeys(v.lower() for v in value):
-        similar = [ox.NamedNode(k) for k, _ in similar_keywords(store, term)[:3]] if store is not None else []
-        clauses.append(_events_with(bind(
-            _event_text(_contains("?_t")) + " UNION { VALUES ?_k { $k } ?e schema:keywords ?_k . }",
-            q=_str(term), k=similar,
-        )))
-    return Clause("\n  ".join(clauses))
+    return all_of(*(_text_or_similar(term, store) for term in dict.fromkeys(v.lower() for v in value)))
+
+
+def _text_or_similar(term: str, store: Any) -> Clause:
+    similar = [ox.NamedNode(k) for k, _ in similar_keywords(store, term)[:3]] if store is not None else []
+    text = _text_fast(term)
+    return Clause(
+        _events_with(bind(_event_text(_contains("?_t")) + " UNION { VALUES ?_k { $k } ?e schema:keywords ?_k . }",
+                          q=_str(term), k=similar)),
+        fast=text and (lambda ix: text(ix) | ix.has("keywords", [k.value for k in similar])),
+    )
 
 
 def _free_text(value: str, ctx: Context, name: str) -> Clause:
@@ -510,33 +580,48 @@ def _dbl(value: float) -> str:
 
 
 # -- price, language, ages ------------------------------------------------------------------
+FREE_OFFER = "?_o schema:isAccessibleForFree true . ?e schema:offers ?_o ."
+HAS_OFFER = "?e schema:offers ?_o"
+
+
 def _is_free(value: bool, ctx: Context, name: str) -> Clause:
-    free = _events_with("?_o schema:isAccessibleForFree true . ?e schema:offers ?_o .")
+    free = _events_with(FREE_OFFER)
     if value:
-        return Clause(free)
+        return Clause(free, fast=lambda ix: ix.set("free"))
     # Deliberate difference: events that have pricing data and no free offer.
-    return Clause(f"FILTER EXISTS {{ ?e schema:offers ?_o }}\n  MINUS {free}")
+    return Clause(f"FILTER EXISTS {{ {HAS_OFFER} }}\n  MINUS {free}", fast=lambda ix: ix.set("offers") & ~ix.set("free"))
 
 
 TRANSLATED = ("schema:name", "schema:description", "schema:disambiguatingDescription")
 
 
-def _translation_pattern(languages: list[str]) -> str:
+def _translation(languages: list[str]) -> Clause:
     tags = [rdf_lang(lang.lower()) for lang in languages if lang.lower() in LANGUAGES]
-    return bind(f"{{ ?e {'|'.join(TRANSLATED)} ?_t . VALUES ?_tag {{ $tags }} FILTER(LCASE(LANG(?_t)) = ?_tag) }}",
-                tags=[_str(t) for t in tags])
+    return Clause(
+        bind(f"{{ ?e {'|'.join(TRANSLATED)} ?_t . VALUES ?_tag {{ $tags }} FILTER(LCASE(LANG(?_t)) = ?_tag) }}",
+             tags=[_str(t) for t in tags]),
+        fast=lambda ix: ix.has("translation", tags),
+    )
 
 
-def _in_language_pattern(languages: list[str], ctx: Context) -> str:
-    return bind("{ ?e schema:inLanguage ?_l . VALUES ?_l { $ls } }", ls=_iris("language", languages, ctx))
+def _in_language(languages: list[str], ctx: Context) -> Clause:
+    iris = _iris("language", languages, ctx)
+    return Clause(bind("{ ?e schema:inLanguage ?_l . VALUES ?_l { $ls } }", ls=iris),
+                  fast=lambda ix: ix.has("in_language", [i.value for i in iris]))
 
 
 def _language(value: list[str], ctx: Context, name: str) -> Clause:
-    if name == "in_language":
-        return Clause(f"FILTER EXISTS {_in_language_pattern(value, ctx)}")
-    if name == "translation":
-        return Clause(f"FILTER EXISTS {_translation_pattern(value)}")
-    return Clause(f"FILTER EXISTS {{ {_in_language_pattern(value, ctx)} UNION {_translation_pattern(value)} }}")
+    parts = {"in_language": [_in_language(value, ctx)], "translation": [_translation(value)]}.get(
+        name, [_in_language(value, ctx), _translation(value)])
+    return Clause(f"FILTER EXISTS {{ {' UNION '.join(p.pattern for p in parts)} }}",
+                  fast=lambda ix: _any_of(ix, parts))
+
+
+def _any_of(ix: Any, clauses: list[Clause]) -> Any:
+    result = clauses[0].fast(ix)
+    for clause in clauses[1:]:
+        result = result | clause.fast(ix)
+    return result
 
 
 # Comparisons of one number with the parameter's value: audience ages and attendee capacities.
@@ -554,20 +639,31 @@ _COMPARISONS = {
 }
 
 
+# The side index's number columns of those predicates.
+_NUMBER_COLUMNS = {"le:audienceMinAge": "min_age", "le:audienceMaxAge": "max_age"}
+
+
 def _compare(value: int | float, ctx: Context, name: str) -> Clause:
     predicate, op = _COMPARISONS[name]
     number = _int(value) if isinstance(value, int) else ox.Literal(repr(value), datatype=XSD.double)
-    return Clause(bind(f"FILTER EXISTS {{ ?e {predicate} ?_n . FILTER(?_n {op} $n) }}", n=number))
+    key = _NUMBER_COLUMNS.get(predicate)
+    return Clause(bind(f"FILTER EXISTS {{ ?e {predicate} ?_n . FILTER(?_n {op} $n) }}", n=number),
+                  fast=key and (lambda ix: _compared(ix.column(key), op, value)))
 
 
 def _suitable_for(value: list[int], ctx: Context, name: str) -> Clause:
     lower, upper = min(value), max(value)
+
+    def fast(ix: Any) -> Any:
+        low, high = ix.column("min_age"), ix.column("max_age")
+        return ~_compared(low, ">", lower) & ~_compared(high, "<", upper) & (low.present | high.present)
+
     return Clause(bind(
         "FILTER NOT EXISTS { ?e le:audienceMinAge ?_a . FILTER(?_a > $lower) }\n"
         "  FILTER NOT EXISTS { ?e le:audienceMaxAge ?_a . FILTER(?_a < $upper) }\n"
         "  FILTER(EXISTS { ?e le:audienceMinAge ?_a } || EXISTS { ?e le:audienceMaxAge ?_a })",
         lower=_int(lower), upper=_int(upper),
-    ))
+    ), fast=fast)
 
 
 # -- status and hierarchy -----------------------------------------------------------------------
@@ -576,7 +672,8 @@ EVENT_STATUSES = {s.lower(): s for s in ("EventScheduled", "EventRescheduled", "
 
 def _event_status(value: list[str], ctx: Context, name: str) -> Clause:
     statuses = [SCHEMA[EVENT_STATUSES[v.lower()]] for v in value if v.lower() in EVENT_STATUSES]
-    return Clause(bind("FILTER EXISTS { ?e schema:eventStatus ?_st . VALUES ?_st { $st } }", st=statuses))
+    return Clause(bind("FILTER EXISTS { ?e schema:eventStatus ?_st . VALUES ?_st { $st } }", st=statuses),
+                  fast=lambda ix: ix.has("event_status", [s.value for s in statuses]))
 
 
 def _none_or(values: list[str]) -> tuple[bool, list[str]]:
@@ -589,7 +686,12 @@ def _super_event_type(value: list[str], ctx: Context, name: str) -> Clause:
     parts = [bind("EXISTS { ?e le:superEventType ?_x . VALUES ?_x { $t } }", t=[_str(t) for t in types])]
     if none:
         parts.append("NOT EXISTS { ?e le:superEventType ?_y }")
-    return Clause(f"FILTER({' || '.join(parts)})")
+
+    def fast(ix: Any) -> Any:
+        typed = ix.has("super_event_type", types)
+        return typed | ~ix.has_any("super_event_type") if none else typed
+
+    return Clause(f"FILTER({' || '.join(parts)})", fast=fast)
 
 
 def _super_event(value: list[str], ctx: Context, name: str) -> Clause:
@@ -618,9 +720,14 @@ def _publisher_ancestor(value: list[str], ctx: Context, name: str) -> Clause:
         for org in dict.fromkeys(_iris("organization", value, ctx))
     )
     # The organizations go in a nested sub-select so that they are found before their ids are joined.
-    return Clause(_events_with(
-        f"{{ SELECT DISTINCT ?_o WHERE {{ {branches} }} }} ?_o schema:identifier ?_id . ?e schema:publisher ?_id ."
-    ))
+    return _published_by(f"{{ SELECT DISTINCT ?_o WHERE {{ {branches} }} }} ?_o schema:identifier ?_id .")
+
+
+def _published_by(group: str) -> Clause:
+    """Events whose publisher is an organization id ``group`` binds to ``?_id``; the side index
+    asks the store for the same ids."""
+    return Clause(_events_with(f"{group} ?e schema:publisher ?_id ."),
+                  fast=lambda ix: ix.has("publisher", ix.lookup(f"SELECT DISTINCT ?_id WHERE {{ {group} }}")))
 
 
 def _organization_tree(value: str, ctx: Context, name: str) -> Clause:
@@ -635,7 +742,8 @@ def _dissolved(value: bool, ctx: Context, name: str) -> Clause:
 
 
 def _data_source_not(value: list[str], ctx: Context, name: str) -> Clause:
-    return Clause(bind("FILTER NOT EXISTS { ?e le:dataSource ?_ds . VALUES ?_ds { $ds } }", ds=[_str(v) for v in value]))
+    return Clause(bind("FILTER NOT EXISTS { ?e le:dataSource ?_ds . VALUES ?_ds { $ds } }", ds=[_str(v) for v in value]),
+                  fast=lambda ix: ~ix.has("data_source", value))
 
 
 # -- registrations, capacity --------------------------------------------------------------------
@@ -759,7 +867,6 @@ def _created_by(value: bool, ctx: Context, name: str) -> Clause:
 
 
 # -- ongoing text search (local / internet / all) ------------------------------------------------
-ONGOING_TEXT = ("schema:name", "schema:description", "schema:disambiguatingDescription")
 _REGEX_META = set("\\.+*?()|[]{}^$")
 
 
@@ -767,9 +874,15 @@ def _regex_escape(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_META else c for c in text)
 
 
+# Any character but whitespace (as str.split sees it; all of it is below U+3001). Spelled out:
+# a Unicode class such as \S or \w repeated in every alternative exceeds the store's regex size limit.
+_TYPO = "[^" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]"
+
+
 def fuzzy_word(term: str) -> str:
     """A regular expression matching ``term`` as a whole word; a term of 8 or more characters
-    also matches with one typo (one character substituted, dropped or added).
+    also matches with one typo (one character substituted, dropped or added). A typo is never
+    whitespace, so a term without whitespace matches inside one token (see ld.tokens).
 
     >>> fuzzy_word("lapset")
     '\\\\b(?:lapset)\\\\b'
@@ -780,49 +893,67 @@ def fuzzy_word(term: str) -> str:
     alternatives = [_regex_escape(t)]
     if len(t) >= 8:
         e = _regex_escape
-        alternatives += [e(t[:i]) + "." + e(t[i + 1:]) for i in range(len(t))]
+        alternatives += [e(t[:i]) + _TYPO + e(t[i + 1:]) for i in range(len(t))]
         alternatives += [e(t[:i]) + e(t[i + 1:]) for i in range(len(t))]
-        alternatives += [e(t[:i]) + "." + e(t[i:]) for i in range(len(t) + 1)]
+        alternatives += [e(t[:i]) + _TYPO + e(t[i:]) for i in range(len(t) + 1)]
     return "\\b(?:" + "|".join(dict.fromkeys(alternatives)) + ")\\b"
 
 
-def _matching_term(regexes: list[str]) -> str:
-    """Events whose name or descriptions, or one of whose keywords' names, match any of the regexes."""
+def _matching_term(terms: list[str]) -> Clause:
+    """Events whose name or descriptions, or one of whose keywords' names, have any of the terms
+    as a (fuzzy) word. The side index searches the events' own texts by token and asks the store
+    for the keywords."""
+    regexes = [fuzzy_word(t) for t in terms]
     condition = "FILTER(" + " || ".join(f'REGEX(STR(?_t), {_str(r)}, "i")' for r in regexes) + ")"
-    return _events_with(
+    keywords = f"?_k a schema:DefinedTerm ; schema:name ?_t . {condition}"
+
+    def fast(ix: Any) -> Any:
+        own = ix.text("own").matching(re.compile("|".join(regexes), re.IGNORECASE))
+        named = ix.lookup(f"SELECT DISTINCT ?_k WHERE {{ {keywords} }}")
+        return ix.mask(own) | ix.has("keywords", named) | ix.has("audience", named)
+
+    return Clause(_events_with(
         f"{{ ?e a schema:Event ; {'|'.join(ONGOING_TEXT)} ?_t . {condition} }} UNION "
-        f"{{ ?_k a schema:DefinedTerm ; schema:name ?_t . {condition} ?e {KEYWORD_LINKS} ?_k . }}"
-    )
+        f"{{ {keywords} ?e {KEYWORD_LINKS} ?_k . }}"
+    ), fast=fast if all(TokenIndex.searchable(t.strip()) for t in terms) else None)
 
 
-LOCAL = bind("?_ld le:ocdId ?_lo . FILTER(STRENDS(?_lo, $muni)) ?_lp le:division ?_ld . ?e schema:location ?_lp .",
-             muni=_str(geo.OCD_MUNI))
+LOCAL_PLACES = bind("?_ld le:ocdId ?_lo . FILTER(STRENDS(?_lo, $muni)) ?_lp le:division ?_ld .", muni=_str(geo.OCD_MUNI))
+LOCAL = f"{LOCAL_PLACES} ?e schema:location ?_lp ."
 INTERNET = '?e schema:location ?_ip . FILTER(STRENDS(STR(?_ip), "internet/"))'
 _WHERE = {"local": _events_with(LOCAL), "internet": _events_with(INTERNET),
           "all": _events_with(f"{{ {LOCAL} }} UNION {{ {INTERNET} }}")}
 
 
-def _ongoing_where(kind: str, ctx: Context) -> str:
+def _ongoing_where(kind: str, ctx: Context) -> Clause:
     """Not ended (end >= now) and local (a division of the place is the municipality's),
     internet (the place id ends with 'internet') or either."""
-    return bind(f"FILTER EXISTS {{ ?e lei:end ?_oe . FILTER(?_oe >= $now) }}\n  {_WHERE[kind]}", now=_dt(ctx.now))
+    def fast(ix: Any) -> Any:
+        places = [p for p in ix.values("location") if p.endswith("internet/")] if kind != "local" else []
+        if kind != "internet":
+            places += ix.lookup(f"SELECT DISTINCT ?_lp WHERE {{ {LOCAL_PLACES} }}")
+        return ix.has("location", places) & _compared(ix.column("end"), ">=", micros(ctx.now))
+
+    return Clause(bind(f"FILTER EXISTS {{ ?e lei:end ?_oe . FILTER(?_oe >= $now) }}\n  {_WHERE[kind]}", now=_dt(ctx.now)),
+                  fast=fast)
 
 
 def _ongoing_text(value: list[str], ctx: Context, name: str) -> Clause:
     kind, _, mode = name.partition("_ongoing_")
-    regexes = [fuzzy_word(t) for t in dict.fromkeys(value)]
+    terms = list(dict.fromkeys(value))
     # Deliberate difference: AND means every term somewhere in the texts, not adjacent terms.
-    matches = [_matching_term([r]) for r in regexes] if mode == "AND" else [_matching_term(regexes)]
-    return Clause("\n  ".join([_ongoing_where(kind, ctx), *matches]))
+    matches = [_matching_term([t]) for t in terms] if mode == "AND" else [_matching_term(terms)]
+    return all_of(_ongoing_where(kind, ctx), *matches)
 
 
 def _all_ongoing(ctx: Context, name: str) -> Clause:
-    return Clause(_ongoing_where("all", ctx))
+    return _ongoing_where("all", ctx)
 
 
 def _ongoing(value: bool, ctx: Context, name: str) -> Clause:
     op = ">" if value else "<="
-    return Clause(bind(f"FILTER EXISTS {{ ?e lei:end ?_end . FILTER(?_end {op} $now) }}", now=_dt(ctx.now)))
+    return Clause(bind(f"FILTER EXISTS {{ ?e lei:end ?_end . FILTER(?_end {op} $now) }}", now=_dt(ctx.now)),
+                  fast=lambda ix: _compared(ix.column("end"), op, micros(ctx.now)))
 
 
 def _registration_admin_user(value: bool, ctx: Context, name: str) -> Clause:
@@ -841,7 +972,8 @@ def _registration_admin_user(value: bool, ctx: Context, name: str) -> Clause:
 
 
 # -- hide_recurring_children_sub_events -------------------------------------------------------------
-RECURRING_CHILDREN = '{ SELECT DISTINCT ?e WHERE { ?_s le:superEventType "recurring" . ?e schema:superEvent ?_s } }'
+RECURRING_CHILD = '?_s le:superEventType "recurring" . ?e schema:superEvent ?_s'
+RECURRING_CHILDREN = _events_with(RECURRING_CHILD)
 # Parameters that keep their own clause when the sub-event view folds the others into one.
 _NOT_FOLDED = frozenset({"sort", "hide_recurring_children", "hide_recurring_children_sub_events"})
 
@@ -872,7 +1004,7 @@ def _hide_recurring_children_sub_events(value: bool, ctx: Context, name: str) ->
         except (ValueError, LdError):
             continue  # reported by the parameter's own entry
     cancelled = frozenset().union(*(c.cancels for c in clauses))
-    defaults = [d(ctx) for key, d in DEFAULTS.get(ctx.resource.name, {}).items() if key not in cancelled]
+    defaults = [d(ctx).pattern for key, d in DEFAULTS.get(ctx.resource.name, {}).items() if key not in cancelled]
     matching = "\n    ".join(["?e a schema:Event .", *defaults, *(c.pattern for c in clauses if c.pattern)])
     return Clause(
         f"{{ {{ SELECT DISTINCT ?e WHERE {{\n    {matching}\n  }} }} MINUS {RECURRING_CHILDREN} }}\n"
@@ -910,15 +1042,16 @@ def _upcoming(ctx: Context, name: str) -> Clause:
 
 # Place and keyword lists read the public graph, where a deleted event is a tombstone without
 # location or keywords: counting the events that link to an entity needs no test for deletion.
-def _has_events(link: str) -> Callable[[Context], str]:
-    return lambda ctx: f"FILTER EXISTS {{ ?_ev {link} ?e }}"
+def _has_events(link: str) -> Callable[[Context], Clause]:
+    return lambda ctx: Clause(f"FILTER EXISTS {{ ?_ev {link} ?e }}")
 
 
 def _data_source(value: list[str], ctx: Context, name: str) -> Clause:
     # Deliberate difference: the original lifts the exclusion of private data sources here; ours
     # keep their events in the restricted graph, seen only in the views of those who may edit them.
     values = value if ctx.resource.name == "event" else [v.lower() for v in value]
-    return Clause(bind("FILTER EXISTS { ?e le:dataSource ?_ds . VALUES ?_ds { $ds } }", ds=[_str(v) for v in values]))
+    return Clause(bind("FILTER EXISTS { ?e le:dataSource ?_ds . VALUES ?_ds { $ds } }", ds=[_str(v) for v in values]),
+                  fast=lambda ix: ix.has("data_source", values))
 
 
 def _publisher(value: list[str], ctx: Context, name: str) -> Clause:
@@ -929,10 +1062,8 @@ def _publisher(value: list[str], ctx: Context, name: str) -> Clause:
     replaced = (
         "{ SELECT DISTINCT ?_o WHERE { VALUES ?_r { $iris } { ?_o le:replacedBy ?_r } UNION { ?_r le:replacedBy ?_o } } }"
     )
-    return Clause(bind(
-        "{ SELECT DISTINCT ?e WHERE { "
-        "{ VALUES ?_id { $ids } } UNION { { SELECT DISTINCT ?_id WHERE { " + replaced + " ?_o schema:identifier ?_id } } } "
-        "?e schema:publisher ?_id } }",
+    return _published_by(bind(
+        "{ VALUES ?_id { $ids } } UNION { { SELECT DISTINCT ?_id WHERE { " + replaced + " ?_o schema:identifier ?_id } } }",
         ids=[_str(o) for o in orgs], iris=_iris("organization", orgs, ctx),
     ))
 
@@ -1018,19 +1149,47 @@ DEFAULT_ORDER: dict[str, tuple[Order, ...]] = {
 }
 
 # Always-on clauses a parameter may cancel (by name); they depend on the mount for event types.
-DEFAULTS: dict[str, dict[str, Callable[[Context], str]]] = {
+DEFAULTS: dict[str, dict[str, Callable[[Context], Clause]]] = {
     "event": {
         "listing": _event_listing,
     },
     "place": {
-        "not_deleted": lambda ctx: "FILTER NOT EXISTS { ?e le:deleted true }",
+        "not_deleted": lambda ctx: Clause("FILTER NOT EXISTS { ?e le:deleted true }"),
         "n_events": _has_events("schema:location"),
     },
     "keyword": {
         "n_events": _has_events(KEYWORD_LINKS),
-        "not_deprecated": lambda ctx: "FILTER NOT EXISTS { ?e le:deprecated true }",
+        "not_deprecated": lambda ctx: Clause("FILTER NOT EXISTS { ?e le:deprecated true }"),
     },
 }
+
+# What the side index (ld.sideindex) extracts for the fast twins above, with their own patterns.
+INDEX = IndexSpec(
+    terms={
+        "listing": "?e lei:listing ?v",
+        "keywords": "?e schema:keywords ?v",
+        "audience": "?e schema:audience ?v",
+        "location": "?e schema:location ?v",
+        "in_language": "?e schema:inLanguage ?v",
+        "translation": f"?e {'|'.join(TRANSLATED)} ?_t BIND(LCASE(LANG(?_t)) AS ?v)",
+        "event_status": "?e schema:eventStatus ?v",
+        "super_event_type": "?e le:superEventType ?v",
+        "publisher": "?e schema:publisher ?v",
+        "data_source": "?e le:dataSource ?v",
+    },
+    instants={"start": "?e lei:start ?v", "end": "?e lei:end ?v", "modified": "?e schema:dateModified ?v"},
+    numbers={key: f"?e {predicate} ?v" for predicate, key in _NUMBER_COLUMNS.items()},
+    sets={
+        "start_date_time": "?e schema:startDate ?_sd . FILTER(DATATYPE(?_sd) = xsd:dateTime)",
+        "end_date_time": "?e schema:endDate ?_ed . FILTER(DATATYPE(?_ed) = xsd:dateTime)",
+        "free": FREE_OFFER,
+        "offers": HAS_OFFER,
+        "recurring_child": RECURRING_CHILD,
+    },
+    texts={"own": f"?e {'|'.join(ONGOING_TEXT)} ?v", "more": f"?e {'|'.join(EVENT_TEXT[len(ONGOING_TEXT):])} ?v"},
+)
+# ORDER BY variables the side index can order by: its instant columns of the same values.
+INDEXED_ORDERS = {"?modified": "modified", "?start": "start", "?end": "end"}
 
 ALL = tuple(RESOURCES)
 
@@ -1138,7 +1297,8 @@ FILTERS: tuple[Filter, ...] = (
     Filter(
         "location",
         parse.csv_of(str),
-        template("FILTER EXISTS { ?e schema:location ?_loc . VALUES ?_loc { $values } }", term=entity_iri("place")),
+        template("FILTER EXISTS { ?e schema:location ?_loc . VALUES ?_loc { $values } }", term=entity_iri("place"),
+                 index="location"),
         "Events at one of these places (comma-separated place ids).",
         "event/?location=tprek:28473",
     ),
@@ -1396,7 +1556,7 @@ FILTERS: tuple[Filter, ...] = (
     Filter(
         "hide_recurring_children",
         parse.boolean,
-        _flag(_fixed(f"MINUS {RECURRING_CHILDREN}")),
+        _flag(_fixed(f"MINUS {RECURRING_CHILDREN}", fast=lambda ix: ~ix.set("recurring_child"))),
         "true: hides the sub-events of recurring super events.",
         "event/?hide_recurring_children=true",
     ),

@@ -1,0 +1,244 @@
+"""A derived side index of the public event list: list queries at city scale.
+
+Why it exists (measured, see benchmarks/RESULTS.md): with 200,000 events Oxigraph needs 5-20 µs
+per row to join, count or hand rows to Python, so any list whose filters match tens of
+thousands of events (the default list matches all of them) costs hundreds of milliseconds
+just to count, whatever the query shape. Here every event of the public graph is a row
+(rows in IRI order, so a row number also breaks ties as ``ORDER BY ... ?e`` does), and a list
+query becomes numpy work over those rows: postings of the terms filters look for, columns of
+the values they compare, token indexes of the text they search, and sets of events matching
+fixed patterns. What to extract is declared by the filter catalog next to each filter's SPARQL
+(``ld.filters.catalog.INDEX``); each filter's ``fast`` twin reads it. The differential test
+(tests/test_sideindex.py) holds every query of the benchmark mix to the SPARQL templates' answer.
+
+The index is derived from the store only and belongs to one write generation: it is used only
+while the store's generation is the one it was built from, so a write can never be answered
+from stale data (the SPARQL templates answer until a rebuild for the new generation is done).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ld.store import PUBLIC, Store
+from ld.tokens import TokenIndex
+
+log = logging.getLogger(__name__)
+
+EMPTY = np.zeros(0, np.int32)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """What to extract, each a SPARQL group over the public graph binding ``?e`` (an event of
+    the list, i.e. with ``lei:listing``) and, but for sets, ``?v``."""
+
+    terms: Mapping[str, str] = field(default_factory=dict)     # key -> group; rows by value of ?v
+    instants: Mapping[str, str] = field(default_factory=dict)  # key -> group; ?v an xsd:dateTime
+    numbers: Mapping[str, str] = field(default_factory=dict)   # key -> group; ?v a number
+    sets: Mapping[str, str] = field(default_factory=dict)      # key -> group; the rows it binds
+    texts: Mapping[str, str] = field(default_factory=dict)     # key -> group; ?v text, token-indexed
+
+
+@dataclass(frozen=True)
+class Column:
+    """One value per row (the smallest if a row has several) and whether it has one."""
+
+    values: np.ndarray
+    present: np.ndarray
+
+
+class EventIndex:
+    def __init__(self, store: Store, generation: int, iris: list[str], terms: dict[str, dict[str, np.ndarray]],
+                 columns: dict[str, Column], sets: dict[str, np.ndarray], texts: dict[str, TokenIndex]) -> None:
+        self.store = store
+        self.generation = generation
+        self.iris = iris
+        self.n = len(iris)
+        self._terms = terms
+        self._columns = columns
+        self._sets = sets
+        self._texts = texts
+        self._orders: dict[tuple[str, bool], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def build(cls, store: Store, spec: IndexSpec) -> EventIndex:
+        generation = store.generation()
+        iris = sorted({b["e"]["value"] for b in _bindings(store, "SELECT DISTINCT ?e WHERE { ?e lei:listing ?_l }")})
+        row = {iri: i for i, iri in enumerate(iris)}
+
+        def pairs(group: str) -> list[tuple[int, dict[str, Any]]]:
+            query = f"SELECT ?e ?v WHERE {{ ?e lei:listing ?_l . {group} }}"
+            return [(row[b["e"]["value"]], b["v"]) for b in _bindings(store, query) if "v" in b]
+
+        terms = {key: _postings(pairs(group)) for key, group in spec.terms.items()}
+        columns = {key: _column(pairs(group), len(iris), _micros) for key, group in spec.instants.items()}
+        columns |= {key: _column(pairs(group), len(iris), float) for key, group in spec.numbers.items()}
+        sets = {
+            key: np.unique(np.array([row[b["e"]["value"]] for b in _bindings(
+                store, f"SELECT DISTINCT ?e WHERE {{ ?e lei:listing ?_l . {group} }}")], dtype=np.int32))
+            for key, group in spec.sets.items()
+        }
+        texts = {key: TokenIndex.build(((r, v["value"]) for r, v in pairs(group)), len(iris))
+                 for key, group in spec.texts.items()}
+        return cls(store, generation, iris, terms, columns, sets, texts)
+
+    # -- what filters read -----------------------------------------------------------------
+    def mask(self, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, bool)
+        out[rows] = True
+        return out
+
+    def everything(self) -> np.ndarray:
+        return np.ones(self.n, bool)
+
+    def values(self, key: str) -> list[str]:
+        """Every value found under a term key."""
+        return list(self._terms[key])
+
+    def has(self, key: str, values: list[str]) -> np.ndarray:
+        """Rows with any of the values (IRIs or literals' lexical forms) under a term key."""
+        postings = self._terms[key]
+        return self.mask(np.concatenate([postings.get(v, EMPTY) for v in values] or [EMPTY]))
+
+    def has_any(self, key: str) -> np.ndarray:
+        return self.mask(np.concatenate(list(self._terms[key].values()) or [EMPTY]))
+
+    def column(self, key: str) -> Column:
+        return self._columns[key]
+
+    def set(self, key: str) -> np.ndarray:
+        return self.mask(self._sets[key])
+
+    def text(self, key: str) -> TokenIndex:
+        return self._texts[key]
+
+    def lookup(self, query: str) -> list[str]:
+        """Values of the one variable a small SELECT projects, evaluated by the store (the places,
+        keywords or organizations a filter names: a few, found with the filter's own SPARQL)."""
+        return [next(iter(b.values()))["value"] for b in _bindings(self.store, query) if b]
+
+    # -- answering -------------------------------------------------------------------------
+    def page(self, mask: np.ndarray, order: list[tuple[str, bool]], start: int, size: int) -> tuple[int, list[str]]:
+        """(count, IRIs of one page) of the rows in ``mask``, in ``ORDER BY`` order: each key
+        (column, descending) in turn, an unbound value the smallest, then the IRI."""
+        if len(order) == 1:
+            ranked = self._order(*order[0])
+            hits = ranked[mask[ranked]]
+        else:
+            hits = np.flatnonzero(mask)
+            keys = [hits]
+            for key, descending in reversed(order):
+                column = self._columns[key]
+                values, present = column.values[hits], column.present[hits]
+                keys += [-values, ~present] if descending else [values, present]
+            hits = hits[np.lexsort(keys)] if len(hits) else hits
+        return len(hits), [self.iris[i] for i in hits[start:start + size]]
+
+    def _order(self, key: str, descending: bool) -> np.ndarray:
+        with self._lock:
+            ranked = self._orders.get((key, descending))
+            if ranked is None:
+                column = self._columns[key]
+                rows = np.arange(self.n)
+                if descending:
+                    ranked = np.lexsort((rows, -column.values, ~column.present))
+                else:
+                    ranked = np.lexsort((rows, column.values, column.present))
+                self._orders[(key, descending)] = ranked
+            return ranked
+
+
+class SideIndex:
+    """The event index of a store's current generation, rebuilt when the store changes.
+
+    ``background=True`` (the server): a stale index is rebuilt in a thread and the caller gets
+    None meanwhile (and answers with SPARQL). ``background=False``: rebuilt in the caller."""
+
+    def __init__(self, store: Store, spec: IndexSpec, *, background: bool = False) -> None:
+        self.store = store
+        self.spec = spec
+        self.background = background
+        self._index: EventIndex | None = None
+        self._building: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> EventIndex | None:
+        generation = self.store.generation()
+        index = self._index
+        if index is not None and index.generation == generation:
+            return index
+        if not self.background:
+            with self._lock:
+                if self._index is None or self._index.generation != generation:
+                    self._index = EventIndex.build(self.store, self.spec)
+                return self._index if self._index.generation == generation else None
+        with self._lock:
+            if self._building is None or not self._building.is_alive():
+                self._building = threading.Thread(target=self._rebuild, name="side-index", daemon=True)
+                self._building.start()
+        return None
+
+    def warm(self) -> None:
+        """Build now (at start-up), whatever the mode."""
+        with self._lock:
+            self._index = EventIndex.build(self.store, self.spec)
+
+    def _rebuild(self) -> None:
+        try:
+            index = EventIndex.build(self.store, self.spec)
+        except Exception:  # a failed rebuild leaves the SPARQL path answering; say why
+            log.exception("rebuilding the side index failed")
+            return
+        with self._lock:
+            self._index = index
+
+
+def _bindings(store: Store, query: str) -> list[dict[str, Any]]:
+    # The engine's JSON serialization and json.loads are far cheaper than a Python object per term.
+    from pyoxigraph import QueryResultsFormat
+
+    data = store.query(query, dataset=PUBLIC).serialize(format=QueryResultsFormat.JSON)
+    return json.loads(data)["results"]["bindings"]
+
+
+def _postings(pairs: list[tuple[int, dict[str, Any]]]) -> dict[str, np.ndarray]:
+    by_value: dict[str, list[int]] = {}
+    for r, v in pairs:
+        by_value.setdefault(v["value"], []).append(r)
+    return {v: np.unique(np.array(rows, dtype=np.int32)) for v, rows in by_value.items()}
+
+
+def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[str], Any]) -> Column:
+    dtype = np.int64 if convert is _micros else np.float64
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    found = np.array([convert(v["value"]) for _, v in pairs], dtype=dtype)
+    present = np.zeros(n, bool)
+    present[rows] = True
+    values = np.full(n, np.iinfo(dtype).max if dtype is np.int64 else np.inf, dtype)
+    np.minimum.at(values, rows, found)
+    values[~present] = 0
+    return Column(values, present)
+
+
+def _micros(lexical: str) -> int:
+    """Microseconds since the epoch of an xsd:dateTime (a naive one taken as UTC)."""
+    moment = datetime.fromisoformat(lexical.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def micros(moment: datetime) -> int:
+    """The column value of an instant (for comparisons with ``Column.values``)."""
+    return _micros(moment.isoformat())
