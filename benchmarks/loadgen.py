@@ -100,9 +100,9 @@ class Connection:
             raise
 
 
-def request_bytes(url: str, port: int) -> bytes:
-    return (f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
-            f"User-Agent: ld-bench\r\n\r\n").encode("latin-1")
+def request_bytes(url: str, port: int, headers: dict[str, str] | None = None) -> bytes:
+    fields = {"Host": f"127.0.0.1:{port}", "Accept": "application/json", "User-Agent": "ld-bench", **(headers or {})}
+    return (f"GET {url} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n").encode("latin-1")
 
 
 def client(job: dict) -> dict:

@@ -503,6 +503,13 @@ class Renderer:
         return (kind, name), render_solutions(results, fmt)
 
 
+# Each kind of result, the formats it can be written in, and the loose media types for it.
+_NEGOTIATED: tuple[tuple[str, tuple[Format, ...], dict[str, Format]], ...] = (
+    ("solutions", SOLUTION_FORMATS, LOOSE_MEDIA_TYPES),
+    ("boolean", BOOLEAN_FORMATS, LOOSE_MEDIA_TYPES),
+    ("graph", GRAPH_FORMATS, LOOSE_GRAPH_MEDIA_TYPES),
+)
+
 _FORMATS: dict[str, dict[str, Format]] = {
     "solutions": {f.name: f for f in SOLUTION_FORMATS},
     "boolean": {f.name: f for f in BOOLEAN_FORMATS},
@@ -591,6 +598,10 @@ class Sparql:
         self.context_url = base_url.rstrip("/") + CONTEXT_PATH
         self.limits = limits
         self.runner = runner_for(store, limits, preload=(__name__,))
+        # Per-request costs kept off the query's time (the issue allows the endpoint 10 % + 1 ms):
+        # the allow-list changes only with a write, and a format choice only with Accept/format=.
+        self._graphs: tuple[int, tuple[str, ...]] = (-1, ())
+        self._renderers: dict[tuple, Renderer] = {}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._answer(req, resp, parse_request(req))
@@ -617,31 +628,41 @@ class Sparql:
         query = read_query(op.text, self.endpoint)
         if query.service:
             raise QueryError("SERVICE (federated query) is not available on this endpoint")
-        dataset = dataset_for(op, query, public_graphs(self.store))
-        renderer, refusals = self._negotiate(req, op)
+        dataset = dataset_for(op, query, self._public_graphs())
         try:
-            (kind, name), body = self.runner.run(self._with_base(op.text), dataset, renderer)
+            (kind, name), body = self.runner.run(self._with_base(op.text), dataset, self._renderer(req, op))
         except ResultTooLarge:
             raise
         except QueryError as exc:
             raise QueryError(_unshift(exc.detail, op.text)) from exc
         if name is None:
-            raise refusals[kind]
+            _, formats, loose = next(n for n in _NEGOTIATED if n[0] == kind)
+            choose(req, requested_format(op, formats), formats, loose)  # raises the NotAcceptable
         resp.content_type = content_type(_FORMATS[kind][name])
         resp.data = body
 
-    def _negotiate(self, req: falcon.Request, op: Operation) -> tuple[Renderer, dict[str, NotAcceptable]]:
-        """The format for each kind of result, and why a kind cannot be answered."""
-        chosen: dict[str, str | None] = {}
-        refusals: dict[str, NotAcceptable] = {}
-        for kind, formats, loose in (("solutions", SOLUTION_FORMATS, LOOSE_MEDIA_TYPES),
-                                     ("boolean", BOOLEAN_FORMATS, LOOSE_MEDIA_TYPES),
-                                     ("graph", GRAPH_FORMATS, LOOSE_GRAPH_MEDIA_TYPES)):
-            try:
-                chosen[kind] = choose(req, requested_format(op, formats), formats, loose).name
-            except NotAcceptable as exc:
-                chosen[kind], refusals[kind] = None, exc
-        return Renderer(chosen["solutions"], chosen["boolean"], chosen["graph"], self.context_url), refusals
+    def _public_graphs(self) -> tuple[str, ...]:
+        generation = self.store.generation()
+        if self._graphs[0] != generation:
+            self._graphs = (generation, public_graphs(self.store))
+        return self._graphs[1]
+
+    def _renderer(self, req: falcon.Request, op: Operation) -> Renderer:
+        """The format for each kind of result (None: the client accepts none of that kind)."""
+        key = (req.get_header("Accept"), tuple(op.values("format")))
+        renderer = self._renderers.get(key)
+        if renderer is None:
+            chosen: dict[str, str | None] = {}
+            for kind, formats, loose in _NEGOTIATED:
+                try:
+                    chosen[kind] = choose(req, requested_format(op, formats), formats, loose).name
+                except NotAcceptable:
+                    chosen[kind] = None
+            renderer = Renderer(chosen["solutions"], chosen["boolean"], chosen["graph"], self.context_url)
+            if len(self._renderers) >= 256:  # bounded: Accept headers are client text
+                self._renderers.clear()
+            self._renderers[key] = renderer
+        return renderer
 
     def _update(self, req: falcon.Request, resp: falcon.Response, op: Operation) -> None:
         identity = getattr(req.context, "identity", None) or ANONYMOUS
@@ -671,7 +692,7 @@ class Sparql:
             body = query_page(self.endpoint, static_url=STATIC_PATH, examples=EXAMPLES, prefixes=PREFIXES,
                               formats=PAGE_FORMATS).encode()
         else:
-            triples = service_description(self.endpoint, public_graphs(self.store))
+            triples = service_description(self.endpoint, self._public_graphs())
             body = render_graph(triples, fmt, self.context_url, DESCRIPTION_PREFIXES)
         resp.content_type = content_type(fmt)
         resp.data = body

@@ -59,6 +59,7 @@ import logging
 import os
 import queue
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -271,6 +272,15 @@ class _Worker:
     conn: Connection
     scratch: int   # a memory file shared with the worker: large bodies come back through it
 
+    def replied(self, timeout: float | None) -> bool:
+        """Whether the worker's reply arrived within ``timeout`` seconds (None: wait for it).
+
+        ``select.poll`` on the socket rather than ``Connection.poll``, which builds a selector on
+        every call (~13 us of the ~45 us a round trip to a worker costs)."""
+        poller = select.poll()
+        poller.register(self.conn.fileno(), select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+
     def read(self, length: int) -> bytes:
         chunks, offset = [], 0
         while offset < length:
@@ -323,7 +333,7 @@ class ProcessRunner:
         ResultTooLarge (400) past the result cap, QueryError (400) for a bad query."""
         worker = self._dispatch((sparql, dataset, self.store.generation(), render, self.limits.max_results))
         try:
-            finished = worker.conn.poll(self.timeout)
+            finished = worker.replied(self.timeout)
             reply, reopened = None, None
             if finished:
                 *reply, reopened = worker.conn.recv()
