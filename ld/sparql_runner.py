@@ -289,7 +289,8 @@ class _Worker:
                 raise EOFError("the result file is shorter than announced")
             chunks.append(chunk)
             offset += len(chunk)
-        os.ftruncate(self.scratch, 0)  # give the memory back
+        if length > KEEP_SCRATCH:
+            os.ftruncate(self.scratch, 0)  # give a large result's memory back
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -309,7 +310,10 @@ class ProcessRunner:
         self.path = str(store.path)
         self.limits = limits
         self.preload = tuple(preload)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        # The worker that finished last takes the next query: its process and the store pages it
+        # read are still warm. With a FIFO queue two workers took turns, and a COUNT over 20k
+        # events took 2.9 ms longer than in-process instead of 0.5 ms.
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._workers: set[_Worker] = set()
         self._lock = threading.RLock()
         self._pid: int | None = None       # the process that started the pool
@@ -436,7 +440,7 @@ class ProcessRunner:
             if self._pid == os.getpid():
                 return
             # First use, or a fork inherited the object: the inherited workers are not ours.
-            self._idle = queue.Queue()
+            self._idle = queue.LifoQueue()
             self._workers.clear()
             self._pid = os.getpid()
             for _ in range(max(1, self.limits.workers)):
@@ -617,6 +621,10 @@ class _Snapshot:
 
 
 INLINE = 64 * 1024  # bodies up to this size travel in the reply message, larger ones through the file
+# The file keeps its pages between results up to this size (each body overwrites it from the start
+# and only its announced length is read): truncating it after each result made the kernel free,
+# allocate and zero them again (165 KB: 110 us with the truncation, 35 us without).
+KEEP_SCRATCH = 4 * 1024 * 1024
 
 
 def _serve(conn: Connection, scratch: int, path: str, preload: tuple[str, ...]) -> None:
@@ -648,7 +656,6 @@ def _serve(conn: Connection, scratch: int, path: str, preload: tuple[str, ...]) 
         reopened = sum(snapshot.opens[-(snapshot.open_count - opened):]) if snapshot.open_count > opened else None
         if reply[0] == "ok" and len(reply[1][1]) > INLINE:
             meta, body = reply[1]
-            os.ftruncate(scratch, 0)
             view, offset = memoryview(body), 0
             while offset < len(body):
                 offset += os.pwrite(scratch, view[offset:], offset)
