@@ -13,9 +13,14 @@ For each query below, on the same store while the server runs:
   having read the whole body, with ``Cache-Control: no-cache`` so that the server's response cache
   does not answer it.
 
-Both are p50 over ``reps`` runs after one untimed run each (which warms the store's pages, the
-worker's snapshot and the server). overhead = endpoint - pyoxigraph; met when overhead <= 10 % of
-pyoxigraph + 1 ms.
+Each side runs in ``ROUNDS`` blocks of ``reps / ROUNDS`` timed runs, the two sides' blocks taking
+turns; each block starts with one untimed run. Blocks rather than alternating single runs: run by
+run, each process evicted the other's store pages from the shared CPU cache, which tripled the
+in-process time of the tiny SELECT (0.05 -> 0.2 ms) and added ~1 ms to the endpoint's. overhead = endpoint - pyoxigraph; met when
+overhead <= 10 % of pyoxigraph + 1 ms, judged on the medians and, separately, on the minimums: on a
+machine shared with other work the medians of two processes' timings move by milliseconds between
+runs (another process's burst lands on one side), while the minimums are what each path costs when
+nothing else is in the way.
 """
 from __future__ import annotations
 
@@ -28,6 +33,8 @@ import pyoxigraph as ox
 from loadgen import Connection, request_bytes
 from endpoint.sparql import is_public_graph
 from ld.vocab import GRAPH, PREFIXES
+
+ROUNDS = 3
 
 SELECT = ("application/sparql-results+json", ox.QueryResultsFormat.JSON)
 TURTLE = ("text/turtle", ox.RdfFormat.TURTLE)
@@ -74,21 +81,26 @@ def measure(store_path: str, port: int, reps: int = 30) -> list[dict]:
         for label, text, (media_type, fmt) in queries(event_iri):
             request = request_bytes("/sparql?" + urlencode({"query": text}), port,
                                     {"Accept": media_type, "Cache-Control": "no-cache"})
-            _pyoxigraph(store, text, fmt, graphs)
-            _http(conn, request)
             ox_ms, http_ms, statuses, sizes = [], [], set(), set()
-            for _ in range(reps):  # interleaved, so that a busy moment of the machine hits both
-                ms, size = _pyoxigraph(store, text, fmt, graphs)
-                ox_ms.append(ms)
-                ms, status, body = _http(conn, request)
-                http_ms.append(ms)
-                statuses.add(status)
-                sizes.add(body)
+            for _ in range(ROUNDS):  # blocks of each side in turn, so that a busy spell hits both
+                _pyoxigraph(store, text, fmt, graphs)  # untimed: the block starts warm
+                for _ in range(max(1, reps // ROUNDS)):
+                    ms, size = _pyoxigraph(store, text, fmt, graphs)
+                    ox_ms.append(ms)
+                _http(conn, request)
+                for _ in range(max(1, reps // ROUNDS)):
+                    ms, status, body = _http(conn, request)
+                    http_ms.append(ms)
+                    statuses.add(status)
+                    sizes.add(body)
             ox_p50, http_p50 = statistics.median(ox_ms), statistics.median(http_ms)
             overhead, budget = http_p50 - ox_p50, 0.1 * ox_p50 + 1.0
+            best_overhead, best_budget = min(http_ms) - min(ox_ms), 0.1 * min(ox_ms) + 1.0
             rows.append({"label": label, "query": text, "reps": reps, "pyoxigraph_p50_ms": ox_p50,
                          "endpoint_p50_ms": http_p50, "overhead_ms": overhead, "budget_ms": budget,
                          "met": overhead <= budget and statuses == {200}, "statuses": sorted(statuses),
+                         "pyoxigraph_min_ms": min(ox_ms), "endpoint_min_ms": min(http_ms),
+                         "min_overhead_ms": best_overhead, "min_met": best_overhead <= best_budget,
                          "pyoxigraph_bytes": size, "endpoint_bytes": sorted(sizes)})
     finally:
         conn.close()
