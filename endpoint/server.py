@@ -52,7 +52,7 @@ def app_for(store_path: str, base: str, settings: dict):
 
     store = OxigraphStore(store_path)
     index.upgrade(store)  # a store written by an older version gets its missing helper triples
-    return create_app(store, Settings(base_url=base, **settings))
+    return create_app(store, Settings(base_url=base, background_index=True, **settings))
 
 
 def run(store_path: str, *, host: str, port: int, base_url: str | None, threads: int, base_of: Callable,

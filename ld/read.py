@@ -41,7 +41,7 @@ class Reader:
         self.store = store
         self.iris = iris
         self.sort_keys = SortKeys(store)
-        self.side_index = SideIndex(store, INDEX, background=background_index)
+        self.side_index = SideIndex.beside(store, INDEX, background=background_index)
         self._figures_cache: dict[str, tuple[int, datetime | None]] = {}
         self._figures_generation: int | None = None
         self._figures_lock = Lock()

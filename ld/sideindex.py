@@ -14,12 +14,19 @@ fixed patterns. What to extract is declared by the filter catalog next to each f
 The index is derived from the store only and belongs to one write generation: it is used only
 while the store's generation is the one it was built from, so a write can never be answered
 from stale data (the SPARQL templates answer until a rebuild for the new generation is done).
+An on-disk store keeps the index in a file beside its data (``side-index.pickle`` in the store
+directory, written by ``ld load`` and by the server), so a server starts without rebuilding it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import pickle
 import threading
+import weakref
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -45,6 +52,11 @@ class IndexSpec:
     numbers: Mapping[str, str] = field(default_factory=dict)   # key -> group; ?v a number
     sets: Mapping[str, str] = field(default_factory=dict)      # key -> group; the rows it binds
     texts: Mapping[str, str] = field(default_factory=dict)     # key -> group; ?v text, token-indexed
+    tables: tuple[str, ...] = ()  # small SELECTs filters read with ``table``: kept ready with the index
+
+    def fingerprint(self) -> str:
+        """Changes with what is extracted: an index file of another version of the code is rebuilt."""
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -57,9 +69,11 @@ class Column:
 
 class EventIndex:
     def __init__(self, store: Store, generation: int, iris: list[str], terms: dict[str, dict[str, np.ndarray]],
-                 columns: dict[str, Column], sets: dict[str, np.ndarray], texts: dict[str, TokenIndex]) -> None:
+                 columns: dict[str, Column], sets: dict[str, np.ndarray], texts: dict[str, TokenIndex],
+                 tables: dict[str, list[dict[str, str]]]) -> None:
         self.store = store
         self.generation = generation
+        self.tables = tables
         self.iris = iris
         self.n = len(iris)
         self._terms = terms
@@ -90,7 +104,33 @@ class EventIndex:
         }
         texts = {key: TokenIndex.build(((r, v["value"]) for r, v in pairs(group)), len(iris))
                  for key, group in spec.texts.items()}
-        return cls(store, generation, iris, terms, columns, sets, texts)
+        tables = {query: table(store, query) for query in spec.tables}
+        return cls(store, generation, iris, terms, columns, sets, texts, tables)
+
+    # -- keeping it on disk ----------------------------------------------------------------
+    _FIELDS = ("generation", "iris", "_terms", "_columns", "_sets", "_texts", "tables")
+
+    def save(self, path: Path, spec: IndexSpec) -> None:
+        """Write atomically: a reader never sees half a file."""
+        partial = path.with_name(path.name + ".partial")
+        with open(partial, "wb") as out:
+            pickle.dump({"spec": spec.fingerprint(), **{f: getattr(self, f) for f in self._FIELDS}}, out, protocol=5)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path, store: Store, spec: IndexSpec) -> EventIndex | None:
+        """The index kept at ``path``, if it is of the store's current generation and this code's spec."""
+        try:
+            with open(path, "rb") as source:
+                saved = pickle.load(source)  # our own file, written by ``save``
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        if saved.get("spec") != spec.fingerprint() or saved.get("generation") != store.generation():
+            return None
+        index = cls(store, *(saved[f] for f in cls._FIELDS))
+        for query, found in index.tables.items():
+            _MEMO.setdefault(store, {})[query] = (index.generation, found)
+        return index
 
     # -- what filters read -----------------------------------------------------------------
     def mask(self, rows: np.ndarray) -> np.ndarray:
@@ -162,15 +202,25 @@ class SideIndex:
     """The event index of a store's current generation, rebuilt when the store changes.
 
     ``background=True`` (the server): a stale index is rebuilt in a thread and the caller gets
-    None meanwhile (and answers with SPARQL). ``background=False``: rebuilt in the caller."""
+    None meanwhile (and answers with SPARQL). ``background=False``: rebuilt in the caller.
+    With a ``path``, every build is saved there and ``warm`` starts from the saved one."""
 
-    def __init__(self, store: Store, spec: IndexSpec, *, background: bool = False) -> None:
+    FILE = "side-index.pickle"
+
+    def __init__(self, store: Store, spec: IndexSpec, *, background: bool = False, path: Path | None = None) -> None:
         self.store = store
         self.spec = spec
         self.background = background
+        self.path = path
         self._index: EventIndex | None = None
         self._building: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def beside(cls, store: Store, spec: IndexSpec, **options: Any) -> SideIndex:
+        """The side index of a store, kept in the store's directory when it has one."""
+        directory = getattr(store, "path", None)
+        return cls(store, spec, path=Path(directory) / cls.FILE if directory else None, **options)
 
     def current(self) -> EventIndex | None:
         generation = self.store.generation()
@@ -180,7 +230,7 @@ class SideIndex:
         if not self.background:
             with self._lock:
                 if self._index is None or self._index.generation != generation:
-                    self._index = EventIndex.build(self.store, self.spec)
+                    self._index = self._build()
                 return self._index if self._index.generation == generation else None
         with self._lock:
             if self._building is None or not self._building.is_alive():
@@ -188,19 +238,52 @@ class SideIndex:
                 self._building.start()
         return None
 
-    def warm(self) -> None:
-        """Build now (at start-up), whatever the mode."""
+    def warm(self) -> EventIndex:
+        """The current index now, from the saved file when it is fresh, else built (and saved)."""
         with self._lock:
-            self._index = EventIndex.build(self.store, self.spec)
+            index = EventIndex.load(self.path, self.store, self.spec) if self.path else None
+            self._index = index or self._build()
+            return self._index
+
+    def _build(self) -> EventIndex:
+        index = EventIndex.build(self.store, self.spec)
+        if self.path is not None:
+            index.save(self.path, self.spec)
+        return index
 
     def _rebuild(self) -> None:
         try:
-            index = EventIndex.build(self.store, self.spec)
+            index = self._build()
         except Exception:  # a failed rebuild leaves the SPARQL path answering; say why
             log.exception("rebuilding the side index failed")
             return
         with self._lock:
             self._index = index
+
+
+def rows(store: Store, query: str) -> list[dict[str, str]]:
+    """The solutions of a SELECT over the public graph, as dicts of the bound values."""
+    return [{k: v["value"] for k, v in b.items()} for b in _bindings(store, query)]
+
+
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, Any]]] = weakref.WeakKeyDictionary()
+
+
+def table(store: Store, query: str) -> list[dict[str, str]]:
+    """``rows(store, query)``, kept while the store's write generation stays the same: for small
+    tables (keyword names, place texts) that filters scan in Python, because the store finds
+    them by walking every subject of a predicate shared with the events (``schema:name``)."""
+    return per_generation(store, query, lambda: rows(store, query))
+
+
+def per_generation(store: Store, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept while the store's write generation stays the same."""
+    generation = store.generation()
+    entries = _MEMO.setdefault(store, {})
+    hit = entries.get(key)
+    if hit is None or hit[0] != generation:
+        hit = entries[key] = (generation, compute())
+    return hit[1]
 
 
 def _bindings(store: Store, query: str) -> list[dict[str, Any]]:

@@ -88,3 +88,18 @@ def test_a_write_retires_the_index_until_rebuilt() -> None:
     side._building.join(timeout=30)
     rebuilt = side.current()
     assert rebuilt is not None and len(rebuilt.iris) == 2
+
+
+def test_the_index_is_kept_beside_an_on_disk_store(tmp_path) -> None:
+    store = OxigraphStore(tmp_path / "store")
+    assert not load_records(store, [_event("t:1", 1)]).rejected
+    side = SideIndex.beside(store, INDEX)
+    side.warm()
+    saved = tmp_path / "store" / SideIndex.FILE
+    assert EventIndex.load(saved, store, INDEX).iris == [IRIS.entity("event", "t:1")]
+    assert not load_records(store, [_event("t:2", 2)]).rejected
+    assert EventIndex.load(saved, store, INDEX) is None  # of an older generation: never used
+    assert len(SideIndex.beside(store, INDEX).warm().iris) == 2  # rebuilt, and saved again
+    assert len(EventIndex.load(saved, store, INDEX).iris) == 2
+    saved.write_bytes(b"not an index")
+    assert EventIndex.load(saved, store, INDEX) is None

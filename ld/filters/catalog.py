@@ -22,7 +22,7 @@ from ld.errors import LdError
 from ld.identity import Identity
 from ld.model import LANGUAGES, RESOURCES
 from ld.records import rdf_lang
-from ld.sideindex import IndexSpec, micros
+from ld.sideindex import IndexSpec, micros, per_generation, table
 from ld.tokens import TokenIndex
 from ld.times import HELSINKI, UTC, xsd
 from ld.vocab import GEO, GRAPH, SCHEMA, XSD
@@ -462,6 +462,7 @@ def _event_text(condition: str) -> str:
 
 
 _PLACE_TEXT = f"?_p a schema:Place ; {'|'.join(PLACE_TEXT)} ?_t . {{condition}}"
+PLACE_TEXTS = f"SELECT ?_p ?_t WHERE {{ {_PLACE_TEXT.format(condition='')} }}"
 
 
 def _text_fast(needle: str) -> Callable[[Any], Any] | None:
@@ -472,8 +473,7 @@ def _text_fast(needle: str) -> Callable[[Any], Any] | None:
 
     def fast(ix: Any) -> Any:
         own = np.concatenate([ix.text("own").containing(needle), ix.text("more").containing(needle)])
-        places = ix.lookup(bind(f"SELECT DISTINCT ?_p WHERE {{ {_PLACE_TEXT.format(condition=_contains('?_t'))} }}",
-                                q=_str(needle)))
+        places = [r["_p"] for r in table(ix.store, PLACE_TEXTS) if needle in r["_t"].lower()]
         return ix.mask(own) | ix.has("location", places)
 
     return fast
@@ -515,32 +515,35 @@ def trigrams(text: str) -> frozenset[str]:
     )
 
 
-def similarity(a: str, b: str) -> float:
-    """pg_trgm ``similarity``: shared trigrams over all trigrams of both.
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """pg_trgm ``similarity`` of two trigram sets: shared trigrams over all trigrams of both.
 
-    >>> round(similarity("cheeese", "cheese"), 3), round(similarity("cheeese", "chess"), 3)
+    >>> round(similarity(trigrams("cheeese"), trigrams("cheese")), 3), round(similarity(trigrams("cheeese"), trigrams("chess")), 3)
     (0.875, 0.273)
     """
-    ta, tb = trigrams(a), trigrams(b)
-    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def similar_keywords(store: Any, term: str) -> list[tuple[str, float]]:
     """(keyword IRI, similarity) of every public, non-deprecated keyword whose Finnish, Swedish or
     English name (English skipped when the term has letters U+00C0-U+00FF) is more than 0.2
     similar to the term, best first."""
-    languages = ["fi", "sv"] + ([] if re.search("[\u00c0-\u00ff]", term) else ["en"])
-    rows = store.query(
-        "SELECT ?k ?name WHERE { ?k a schema:DefinedTerm ; schema:name ?name . "
-        "FILTER NOT EXISTS { ?k le:deprecated true } "
-        f"FILTER(LANG(?name) IN ({', '.join(str(_str(lang)) for lang in languages)})) }}"
-    )
+    languages = {"fi", "sv"} | (set() if re.search("[\u00c0-\u00ff]", term) else {"en"})
+    names = per_generation(store, "keyword trigrams", lambda: [
+        (r["_k"], r["lang"], trigrams(r["_t"])) for r in table(store, KEYWORD_NAMES) if r["deprecated"] == "false"])
+    wanted = trigrams(term)
     best: dict[str, float] = {}
-    for row in rows:
-        score = similarity(term, row["name"].value)
-        if score > SIMILARITY_THRESHOLD and score > best.get(row["k"].value, 0.0):
-            best[row["k"].value] = score
+    for keyword, language, grams in names:
+        if language in languages:
+            score = similarity(wanted, grams)
+            if score > SIMILARITY_THRESHOLD and score > best.get(keyword, 0.0):
+                best[keyword] = score
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# Every keyword name, for similarity and for the ongoing-text filters' keyword names.
+KEYWORD_NAMES = ("SELECT ?_k ?_t ?lang ?deprecated WHERE { ?_k a schema:DefinedTerm ; schema:name ?_t "
+                 "BIND(LANG(?_t) AS ?lang) BIND(EXISTS { ?_k le:deprecated true } AS ?deprecated) }")
 
 
 def _combined_text(value: list[str], ctx: Context, name: str) -> Clause:
@@ -719,15 +722,25 @@ def _publisher_ancestor(value: list[str], ctx: Context, name: str) -> Clause:
         f"{{ {org} {ORG_DOWN}*/(le:replacedBy|^le:replacedBy)? ?_o }}"
         for org in dict.fromkeys(_iris("organization", value, ctx))
     )
-    # The organizations go in a nested sub-select so that they are found before their ids are joined.
-    return _published_by(f"{{ SELECT DISTINCT ?_o WHERE {{ {branches} }} }} ?_o schema:identifier ?_id .")
+    return _published_by(branches)
 
 
-def _published_by(group: str) -> Clause:
-    """Events whose publisher is an organization id ``group`` binds to ``?_id``; the side index
-    asks the store for the same ids."""
-    return Clause(_events_with(f"{group} ?e schema:publisher ?_id ."),
-                  fast=lambda ix: ix.has("publisher", ix.lookup(f"SELECT DISTINCT ?_id WHERE {{ {group} }}")))
+ORGANIZATION_IDS = "SELECT ?_o ?_id WHERE { ?_o a schema:Organization ; schema:identifier ?_id }"
+
+
+def _published_by(organizations: str, ids: list[str] = ()) -> Clause:
+    """Events whose publisher is one of ``ids`` or the id of an organization the group
+    ``organizations`` binds to ``?_o``. The organizations go in a nested sub-select so that they
+    are found before their ids are joined; the side index asks the store for the same ones."""
+    of_organizations = f"{{ SELECT DISTINCT ?_o WHERE {{ {organizations} }} }} ?_o schema:identifier ?_id ."
+    group = bind(f"{{ VALUES ?_id {{ $ids }} }} UNION {{ {of_organizations} }}", ids=[_str(i) for i in ids]) if ids \
+        else of_organizations
+
+    def fast(ix: Any) -> Any:
+        found = set(ix.lookup(f"SELECT DISTINCT ?_o WHERE {{ {organizations} }}"))
+        return ix.has("publisher", [*ids, *(r["_id"] for r in table(ix.store, ORGANIZATION_IDS) if r["_o"] in found)])
+
+    return Clause(_events_with(f"{group} ?e schema:publisher ?_id ."), fast=fast)
 
 
 def _organization_tree(value: str, ctx: Context, name: str) -> Clause:
@@ -908,9 +921,9 @@ def _matching_term(terms: list[str]) -> Clause:
     keywords = f"?_k a schema:DefinedTerm ; schema:name ?_t . {condition}"
 
     def fast(ix: Any) -> Any:
-        own = ix.text("own").matching(re.compile("|".join(regexes), re.IGNORECASE))
-        named = ix.lookup(f"SELECT DISTINCT ?_k WHERE {{ {keywords} }}")
-        return ix.mask(own) | ix.has("keywords", named) | ix.has("audience", named)
+        regex = re.compile("|".join(regexes), re.IGNORECASE)
+        named = list({r["_k"] for r in table(ix.store, KEYWORD_NAMES) if regex.search(r["_t"])})
+        return ix.mask(ix.text("own").matching(regex)) | ix.has("keywords", named) | ix.has("audience", named)
 
     return Clause(_events_with(
         f"{{ ?e a schema:Event ; {'|'.join(ONGOING_TEXT)} ?_t . {condition} }} UNION "
@@ -1059,13 +1072,8 @@ def _publisher(value: list[str], ctx: Context, name: str) -> Clause:
     # replaced_by holds the replacement's IRI). Nested sub-selects find the few organizations
     # first; the events are then joined on their publisher id.
     orgs = value if ctx.resource.name == "event" else [v.lower() for v in value]
-    replaced = (
-        "{ SELECT DISTINCT ?_o WHERE { VALUES ?_r { $iris } { ?_o le:replacedBy ?_r } UNION { ?_r le:replacedBy ?_o } } }"
-    )
-    return _published_by(bind(
-        "{ VALUES ?_id { $ids } } UNION { { SELECT DISTINCT ?_id WHERE { " + replaced + " ?_o schema:identifier ?_id } } }",
-        ids=[_str(o) for o in orgs], iris=_iris("organization", orgs, ctx),
-    ))
+    return _published_by(bind("VALUES ?_r { $iris } { ?_o le:replacedBy ?_r } UNION { ?_r le:replacedBy ?_o }",
+                              iris=_iris("organization", orgs, ctx)), orgs)
 
 
 def _service_language(value: bool, ctx: Context, name: str) -> Clause:
@@ -1187,6 +1195,7 @@ INDEX = IndexSpec(
         "recurring_child": RECURRING_CHILD,
     },
     texts={"own": f"?e {'|'.join(ONGOING_TEXT)} ?v", "more": f"?e {'|'.join(EVENT_TEXT[len(ONGOING_TEXT):])} ?v"},
+    tables=(PLACE_TEXTS, KEYWORD_NAMES, ORGANIZATION_IDS),
 )
 # ORDER BY variables the side index can order by: its instant columns of the same values.
 INDEXED_ORDERS = {"?modified": "modified", "?start": "start", "?end": "end"}
