@@ -22,13 +22,18 @@ from ld.vocab import GEO, GRAPH, LE, LEI, RDF, SCHEMA, XSD, YSO
 PUBLIC = GRAPH.public
 RESTRICTED = GRAPH.restricted
 
-_ADMIN_PREDICATES = frozenset(f.iri.value for r in (EVENT,) for f in r.all_fields if f.admin)
+_ADMIN_PREDICATES = frozenset(f.iri for r in (EVENT,) for f in r.all_fields if f.admin)
 # What a deleted entity keeps in public: enough for harvesters to drop or follow it.
 _TOMBSTONE_PREDICATES = frozenset(
-    p.value for p in (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId,
-                     LEI.listing)
+    (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId, LEI.listing)
 )
+# Looked up once: record_quads and enrichment compare every triple with them.
 _WKT = GEO.wktLiteral
+_AS_WKT = GEO.asWKT
+_COORDINATES = LE.coordinates
+_IDENTIFIER = SCHEMA.identifier
+_SAME_AS = SCHEMA.sameAs
+_RECORD = LEI.record
 
 
 def expand(record: Record) -> list[ox.Triple]:
@@ -83,18 +88,21 @@ def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> l
     """Place the record's triples, plus bookkeeping, enrichment and index, into graphs."""
     entity = ox.NamedNode(record.iri)
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
+    tombstone = not public and record.document.get("deleted")
     quads: list[ox.Quad] = []
-    for t in triples:
-        p = t.predicate.value
+    placed: dict[tuple, None] = {}  # (subject, graph) pairs, each to be marked with lei:record
+    # Terms are unpacked once: every attribute read of a pyoxigraph term makes a new Python object.
+    for s, p, o in triples:
         if public and p not in _ADMIN_PREDICATES:
             graph = PUBLIC
         else:
             graph = RESTRICTED
-            if not public and t.subject == entity and p in _TOMBSTONE_PREDICATES and record.document.get("deleted"):
-                quads.append(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
-        quads.append(ox.Quad(t.subject, t.predicate, t.object, graph))
-    placed = {(q.subject, q.graph_name) for q in quads}
-    quads.extend(ox.Quad(s, LEI.record, entity, g) for s, g in placed)
+            if tombstone and p in _TOMBSTONE_PREDICATES and s == entity:
+                quads.append(ox.Quad(s, p, o, PUBLIC))
+                placed[(s, PUBLIC)] = None
+        quads.append(ox.Quad(s, p, o, graph))
+        placed[(s, graph)] = None
+    quads.extend(ox.Quad(s, _RECORD, entity, g) for s, g in placed)
     return quads
 
 
@@ -102,12 +110,14 @@ def enrichment(triples: list[ox.Triple]) -> list[ox.Triple]:
     """Links a linked-data client expects that the API JSON cannot express: GeoSPARQL WKT for
     positions, the YSO concept of a YSO keyword."""
     extra: list[ox.Triple] = []
-    for t in triples:
-        if t.predicate == LE.coordinates:
-            lon, lat = json.loads(t.object.value)[:2]
-            extra.append(ox.Triple(t.subject, GEO.asWKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
-        elif t.predicate == SCHEMA.identifier and t.object.value.startswith("yso:"):
-            extra.append(ox.Triple(t.subject, SCHEMA.sameAs, YSO[t.object.value[4:]]))
+    for s, p, o in triples:
+        if p == _COORDINATES:
+            lon, lat = json.loads(o.value)[:2]
+            extra.append(ox.Triple(s, _AS_WKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
+        elif p == _IDENTIFIER:
+            value = o.value
+            if value.startswith("yso:"):
+                extra.append(ox.Triple(s, _SAME_AS, YSO[value[4:]]))
     return extra
 
 
