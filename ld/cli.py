@@ -5,6 +5,7 @@ Failures print one line and exit non-zero; no tracebacks.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
 
     With --graph, load RDF files (Turtle, N-Triples, N-Quads, RDF/XML, JSON-LD) into a public
     named graph, readable over SPARQL with FROM, GRAPH or default-graph-uri."""
+    from ld.fresh import store_for_loading
     from ld.inputs import expand_paths, read
     from ld.iris import Iris
     from ld.load import Loader, load_graph, public_graph_iri
@@ -74,14 +76,15 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
         return
     try:
         paths = expand_paths(list(inputs))
-        store = _open(store_path)
-        base = _base(store, base_url)
-        store.set_meta(LEI.base, base)
-        index.upgrade(store)
-        progress = _progress if sys.stderr.isatty() and not quiet else None
-        loader = Loader(store, Iris(base), validate=not no_validate)
-        report = loader.load((item for path in paths for item in read(path)), progress=progress)
-        store.flush()
+        with store_for_loading(store_path) as store:
+            base = _base(store, base_url)
+            store.set_meta(LEI.base, base)
+            index.upgrade(store)
+            progress = _progress if sys.stderr.isatty() and not quiet else None
+            # One core writes; the others prepare batches.
+            loader = Loader(store, Iris(base), validate=not no_validate, workers=max(1, (os.cpu_count() or 1) - 1))
+            report = loader.load((item for path in paths for item in read(path)), progress=progress)
+            store.flush()
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
     if progress:

@@ -1,6 +1,7 @@
 """The load pipeline: records -> normalized JSON-LD -> triples -> SHACL -> store.
 
-Records are processed in batches; each batch is written with one atomic update (delete the old
+Records are processed in batches, prepared by ``ld.pipeline`` (in worker processes for a large
+load); each batch is written with one atomic update (delete the old
 version of every record, insert the new), so a crash leaves the store as it was before the
 batch, and a record loaded twice is replaced, never duplicated. An invalid record is reported
 and skipped; its valid neighbours are loaded.
@@ -8,17 +9,15 @@ and skipped; its valid neighbours are loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from ld import shacl
 from ld.errors import InvalidRecord, LdError
 from ld.inputs import Item
 from ld.iris import Iris
-from ld.model import REF, URL
-from ld.rdf import delete_records, expand, expand_batch, is_public, record_quads
-from ld.records import Normalizer, Record
+from ld.pipeline import Batch, Prepared, Preparer, Workers
+from ld.rdf import delete_records
 from ld.store import ADMIN, Store, insert_data, term
 from ld.vocab import LE, LEI, SCHEMA
 
@@ -37,123 +36,85 @@ class Report:
         return sum(self.loaded.values())
 
 
-@dataclass
-class _Pending:
-    record: Record
-    source: str
-
-
 class Loader:
-    """Loads records into a store, batch by batch."""
+    """Loads records into a store, batch by batch.
 
-    def __init__(self, store: Store, iris: Iris, *, validate: bool = True, batch: int = BATCH) -> None:
+    ``workers`` > 0 prepares batches (normalize, expand, validate) in that many processes while
+    this one writes; the store sees the same batches in the same order either way.
+    """
+
+    def __init__(self, store: Store, iris: Iris, *, validate: bool = True, batch: int = BATCH, workers: int = 0) -> None:
         self.store = store
         self.iris = iris
-        self.normalizer = Normalizer(iris)
-        self.validate = validate
+        self.preparer = Preparer(iris, validate=validate)
         self.batch = batch
+        self.workers = workers
         self._private_sources = self._query_private_sources()
         self._referenced: dict[str, str] = {}  # target IRI -> first record referring to it
 
     def load(self, items: Iterable[Item], report: Report | None = None, progress: Callable[[int], None] | None = None) -> Report:
         report = report or Report()
-        pending: list[_Pending] = []
+        prepared = Workers(self.preparer, self.workers).run(self._batches(items, report), lambda: self._private_sources)
+        for batch_items, batch in prepared:
+            if not self._write(batch, report):
+                # Prepared before an earlier batch made one of its data sources private: redo it here.
+                self._write(self.preparer.prepare(batch_items, self._private_sources), report)
+            if progress:
+                progress(report.total + len(report.rejected))
+        self._warn_dangling(report)
+        return report
+
+    def _batches(self, items: Iterable[Item], report: Report) -> Iterator[list[Item]]:
+        """Batches of parsed input; input that did not parse is reported as it is read."""
+        batch: list[Item] = []
         for item in items:
             if isinstance(item.record, InvalidRecord):
                 report.rejected.append(item.record)
                 continue
-            if _is_division_helper(item.record):
-                report.skipped += 1  # gen_events.py's division.jsonl: places carry their divisions
-                continue
-            try:
-                pending.extend(_Pending(r, item.source) for r in self.normalizer.normalize(item.record, hint=item.hint))
-            except InvalidRecord as exc:
-                report.rejected.append(_located(exc, item.source))
-            if len(pending) >= self.batch:
-                self._write(pending, report)
-                pending = []
-                if progress:
-                    progress(report.total + len(report.rejected))
-        if pending:
-            self._write(pending, report)
-        self._warn_dangling(report)
-        if progress:
-            progress(report.total + len(report.rejected))
-        return report
+            batch.append(item)
+            if len(batch) >= self.batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
-    def _write(self, pending: list[_Pending], report: Report) -> None:
-        pending = self._drop_stale_embedded(pending, report)
-        by_record = self._expand(pending, report)
-        quads: list[ox.Quad] = []
-        written: list[Record] = []
-        for p in pending:
-            record = p.record
-            triples = by_record.get(record.iri)
-            if triples is None:
-                continue
-            try:
-                if self.validate:
-                    shacl.check(record, triples)
-            except InvalidRecord as exc:
-                report.rejected.append(_located(exc, p.source))
-                continue
-            if record.resource.name == "data_source" and record.document.get("private"):
-                self._private_sources = self._private_sources | {record.id}
-            quads.extend(record_quads(record, triples, public=is_public(record, self._private_sources)))
-            written.append(record)
-            self._remember_references(record)
+    def _write(self, batch: Batch, report: Report) -> bool:
+        """Write a prepared batch in one atomic step; False (and nothing done) when it was prepared
+        under another assumption about private data sources than the one in force."""
+        known = self._modified_times([r.iri for r in batch.records if r.embedded])
+        # An embedded copy is loaded only when the store has nothing newer.
+        fresh = [r for r in batch.records
+                 if not (r.embedded and r.iri in known and (known[r.iri] or "") >= (r.modified or ""))]
+        private = self._private_sources
+        written: list[Prepared] = []
+        for r in fresh:
+            if r.rejected is None:
+                if (r.data_source in private) != r.assumed_private:
+                    return False
+                if r.private_source:
+                    private = private | {r.id}
+                written.append(r)
+        report.rejected.extend(InvalidRecord(*r) for r in batch.rejected)
+        report.rejected.extend(InvalidRecord(*r.rejected) for r in fresh if r.rejected is not None)
+        report.skipped += batch.skipped + len(batch.records) - len(fresh)
+        self._private_sources = private
         if not written:
-            return
+            return True
+        # Forked workers inherit one random state, so their blank node labels can collide: fresh ones.
+        quads = list(ox.parse(b"".join(r.quads for r in written), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))
         if self._any_exists(r.iri for r in written):
             self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
         else:
             self.store.load(quads)  # all new: one atomic add, no old versions to remove
         for r in written:
-            report.loaded[r.resource.name] = report.loaded.get(r.resource.name, 0) + 1
-
-    def _expand(self, pending: list[_Pending], report: Report) -> dict[str, list[ox.Triple]]:
-        """Expand the batch in one go; if that fails, record by record to find the culprit."""
-        try:
-            return expand_batch([p.record for p in pending])
-        except (SyntaxError, ValueError):
-            pass
-        out: dict[str, list[ox.Triple]] = {}
-        for p in pending:
-            try:
-                out[p.record.iri] = expand(p.record)
-            except (SyntaxError, ValueError) as exc:
-                report.rejected.append(InvalidRecord(p.record.id, None, f"not valid JSON-LD ({exc}) ({p.source})"))
-        return out
+            report.loaded[r.resource] = report.loaded.get(r.resource, 0) + 1
+            for iri in r.references:
+                self._referenced.setdefault(iri, r.id)
+        return True
 
     def _any_exists(self, iris: Iterable[str]) -> bool:
         values = " ".join(term(ox.NamedNode(i)) for i in iris)
         return bool(self.store.query(f"ASK {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN))
-
-    def _drop_stale_embedded(self, pending: list[_Pending], report: Report) -> list[_Pending]:
-        """An entity that arrived expanded inside another record (an event's image) is loaded only
-        when nothing newer is known: a stand-alone record always wins over an embedded copy."""
-        # A record given twice in one batch: the last copy wins, as if loaded one after the other.
-        last = {p.record.iri: i for i, p in enumerate(pending) if not p.record.embedded}
-        pending = [p for i, p in enumerate(pending) if p.record.embedded or last[p.record.iri] == i]
-        standalone = set(last)
-        embedded = [p for p in pending if p.record.embedded]
-        if not embedded:
-            return pending
-        known = self._modified_times([p.record.iri for p in embedded if p.record.iri not in standalone])
-        keep: list[_Pending] = []
-        seen: set[str] = set()
-        for p in pending:
-            r = p.record
-            if r.embedded:
-                stale = r.iri in standalone or r.iri in seen or (
-                    r.iri in known and (known[r.iri] or "") >= (r.document.get("last_modified_time") or "")
-                )
-                if stale:
-                    report.skipped += 1
-                    continue
-            seen.add(r.iri)
-            keep.append(p)
-        return keep
 
     def _modified_times(self, iris: list[str]) -> dict[str, str | None]:
         if not iris:
@@ -164,16 +125,6 @@ class Loader:
             dataset=ADMIN,
         )
         return {row["e"].value: _iso(row["m"]) for row in rows}
-
-    def _remember_references(self, record: Record) -> None:
-        doc = record.document
-        for f in record.resource.all_fields:
-            value = doc.get(f.key)
-            if value is None or f.kind not in (REF, URL):
-                continue
-            for v in value if isinstance(value, list) else [value]:
-                iri = v["@id"] if isinstance(v, dict) else v
-                self._referenced.setdefault(iri, record.id)
 
     def _warn_dangling(self, report: Report) -> None:
         iris = list(self._referenced)
@@ -201,16 +152,6 @@ class Loader:
 
 def _iso(node: ox.Literal | None) -> str | None:
     return node.value if node is not None else None
-
-
-def _located(exc: InvalidRecord, source: str) -> InvalidRecord:
-    if source in exc.detail:
-        return exc
-    return InvalidRecord(exc.record_id, exc.path, f"{exc.message} ({source})")
-
-
-def _is_division_helper(record: object) -> bool:
-    return isinstance(record, dict) and "ocd_id" in record and "id" not in record and "@type" not in record
 
 
 def public_graph_iri(graph: str) -> ox.NamedNode:
