@@ -117,14 +117,19 @@ class Loader:
         return bool(self.store.query(f"ASK {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN))
 
     def _modified_times(self, iris: list[str]) -> dict[str, str | None]:
+        """last_modified_time of those records the store has (None: it has the record without one)."""
         if not iris:
             return {}
         values = " ".join(term(ox.NamedNode(i)) for i in iris)
-        rows = self.store.query(
-            f"SELECT ?e ?m WHERE {{ VALUES ?e {{ {values} }} ?e a ?type . OPTIONAL {{ ?e {term(SCHEMA.dateModified)} ?m }} }}",
-            dataset=ADMIN,
-        )
-        return {row["e"].value: _iso(row["m"]) for row in rows}
+        # Two plain joins: one with an OPTIONAL costs Oxigraph ten times more.
+        rows = self.store.query(f"SELECT ?e ?m WHERE {{ VALUES ?e {{ {values} }} ?e {term(SCHEMA.dateModified)} ?m }}",
+                                dataset=ADMIN)
+        known: dict[str, str | None] = {row["e"].value: row["m"].value for row in rows}
+        rest = " ".join(term(ox.NamedNode(i)) for i in iris if i not in known)
+        if rest:
+            rows = self.store.query(f"SELECT ?e WHERE {{ VALUES ?e {{ {rest} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN)
+            known.update((row["e"].value, None) for row in rows)
+        return known
 
     def _warn_dangling(self, report: Report) -> None:
         iris = list(self._referenced)
@@ -148,10 +153,6 @@ class Loader:
             dataset=ADMIN,
         )
         return frozenset(row["id"].value for row in rows)
-
-
-def _iso(node: ox.Literal | None) -> str | None:
-    return node.value if node is not None else None
 
 
 def public_graph_iri(graph: str) -> ox.NamedNode:

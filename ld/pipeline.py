@@ -25,7 +25,7 @@ from ld.errors import InvalidRecord
 from ld.inputs import Item
 from ld.iris import Iris
 from ld.model import REF, URL
-from ld.rdf import expand, expand_batch, is_public, record_quads
+from ld.rdf import expand, expand_batch, is_public, record_nquads
 from ld.records import Normalizer, Record
 
 # (record id, JSON key, message): an InvalidRecord as it crosses a process boundary (exceptions
@@ -103,8 +103,7 @@ class Preparer:
             if record.resource.name == "data_source" and doc.get("private"):
                 prepared.private_source = True
                 private = private | {record.id}
-            quads = record_quads(record, triples, public=is_public(record, private))
-            prepared.quads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            prepared.quads = record_nquads(record, triples, public=is_public(record, private))
             prepared.references = _references(record)
         return batch
 

@@ -27,7 +27,7 @@ _ADMIN_PREDICATES = frozenset(f.iri for r in (EVENT,) for f in r.all_fields if f
 _TOMBSTONE_PREDICATES = frozenset(
     (RDF.type, SCHEMA.identifier, SCHEMA.dateModified, LE.deleted, LE.replacedBy, LE.typeId, LEI.listing)
 )
-# Looked up once: record_quads and enrichment compare every triple with them.
+# Looked up once: record_nquads and enrichment compare every triple with them.
 _WKT = GEO.wktLiteral
 _AS_WKT = GEO.asWKT
 _COORDINATES = LE.coordinates
@@ -84,26 +84,34 @@ def is_public(record: Record, private_sources: frozenset[str] = frozenset()) -> 
     )
 
 
-def record_quads(record: Record, triples: list[ox.Triple], *, public: bool) -> list[ox.Quad]:
-    """Place the record's triples, plus bookkeeping, enrichment and index, into graphs."""
+def record_nquads(record: Record, triples: list[ox.Triple], *, public: bool) -> bytes:
+    """The record's triples, plus bookkeeping, enrichment and index, placed into graphs, as N-Quads."""
     entity = ox.NamedNode(record.iri)
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     tombstone = not public and record.document.get("deleted")
-    quads: list[ox.Quad] = []
-    placed: dict[tuple, None] = {}  # (subject, graph) pairs, each to be marked with lei:record
-    # Terms are unpacked once: every attribute read of a pyoxigraph term makes a new Python object.
-    for s, p, o in triples:
+    placed: dict[ox.NamedNode, list[ox.Triple]] = {PUBLIC: [], RESTRICTED: []}
+    subjects: dict[ox.NamedNode, dict] = {PUBLIC: {}, RESTRICTED: {}}  # each marked with lei:record
+    for t in triples:
+        s, p, _ = t  # unpacked once: every attribute read of a pyoxigraph term makes a new object
         if public and p not in _ADMIN_PREDICATES:
             graph = PUBLIC
         else:
             graph = RESTRICTED
             if tombstone and p in _TOMBSTONE_PREDICATES and s == entity:
-                quads.append(ox.Quad(s, p, o, PUBLIC))
-                placed[(s, PUBLIC)] = None
-        quads.append(ox.Quad(s, p, o, graph))
-        placed[(s, graph)] = None
-    quads.extend(ox.Quad(s, _RECORD, entity, g) for s, g in placed)
-    return quads
+                placed[PUBLIC].append(t)
+                subjects[PUBLIC][s] = None
+        placed[graph].append(t)
+        subjects[graph][s] = None
+    out = []
+    for graph, in_graph in placed.items():
+        if in_graph:
+            in_graph.extend(ox.Triple(s, _RECORD, entity) for s in subjects[graph])
+            # Serializing triples and naming the graph at each line's end is ten times cheaper than
+            # making and serializing quads. Safe: N-Triples escapes newlines inside literals, so
+            # " .\n" only ever ends a line.
+            lines = ox.serialize(in_graph, format=ox.RdfFormat.N_TRIPLES)
+            out.append(lines.replace(b" .\n", b" " + str(graph).encode() + b" .\n"))
+    return b"".join(out)
 
 
 def enrichment(triples: list[ox.Triple]) -> list[ox.Triple]:

@@ -1,5 +1,8 @@
 """The fast load paths store exactly what the plain one does.
 
+``record_nquads`` writes N-Quads text directly; it is held to the placement rules spelled out
+quad by quad.
+
 Worker processes (``Loader(workers=N)``) and bulk writes into a new store (``ld.fresh``) must
 leave the same quads as preparing and writing every batch in this process, transactionally.
 Blank node labels differ between loads, so stores are compared canonicalized.
@@ -14,11 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from ld.cli import main
+from ld.errors import InvalidRecord
 from ld.fresh import FreshStore, store_for_loading
 from ld.inputs import Item, expand_paths, read
 from ld.iris import Iris
 from ld.load import Loader, Report
+from ld.rdf import (PUBLIC, RESTRICTED, _ADMIN_PREDICATES, _TOMBSTONE_PREDICATES, _listing, _span, enrichment,
+                    expand_batch, record_nquads)
+from ld.records import Normalizer
 from ld.store import ADMIN, OxigraphStore
+from ld.vocab import LEI
 
 from conftest import BASE, REAL
 
@@ -114,3 +122,39 @@ def test_a_partial_store_left_by_a_crash_is_discarded(tmp_path: Path) -> None:
 def _real(name: str) -> list[dict]:
     data = json.loads((REAL / f"{name}.json").read_text())
     return data["data"] if isinstance(data, dict) else data
+
+
+def _placed_one_by_one(record, triples: list[ox.Triple], public: bool) -> set[ox.Quad]:
+    """The placement rules of ld.rdf spelled out quad by quad: the reference for record_nquads."""
+    entity = ox.NamedNode(record.iri)
+    triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
+    out: set[ox.Quad] = set()
+    for t in triples:
+        if public and t.predicate not in _ADMIN_PREDICATES:
+            out.add(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
+            continue
+        out.add(ox.Quad(t.subject, t.predicate, t.object, RESTRICTED))
+        if not public and record.document.get("deleted") and t.subject == entity and t.predicate in _TOMBSTONE_PREDICATES:
+            out.add(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
+    out |= {ox.Quad(q.subject, LEI.record, entity, q.graph_name) for q in list(out)}
+    return out
+
+
+def test_record_nquads_places_every_triple_as_the_rules_say(generated_dir: Path) -> None:
+    normalizer = Normalizer(Iris(BASE))
+    records = [r for item in items(REAL, generated_dir) if not isinstance(item.record, InvalidRecord)
+               for r in _normalized(normalizer, item)]
+    deleted = [r for r in records if r.document.get("deleted")]
+    assert deleted and len(records) > 1000
+    by_iri = expand_batch(records)
+    for record in records:
+        for public in (True, False):
+            got = set(ox.parse(record_nquads(record, by_iri[record.iri], public=public), format=ox.RdfFormat.N_QUADS))
+            assert got == _placed_one_by_one(record, by_iri[record.iri], public), record.iri
+
+
+def _normalized(normalizer: Normalizer, item: Item) -> list:
+    try:
+        return list(normalizer.normalize(item.record, hint=item.hint))
+    except InvalidRecord:
+        return []
