@@ -25,8 +25,9 @@ from ld.sideindex import SideIndex
 from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
 from ld.store import ADMIN, PUBLIC, Dataset, Store, term
 from ld.times import UTC, parse_instant
-from ld.vocab import LE, LEI, SCHEMA
+from ld.vocab import LE, LEI, SCHEMA, XSD
 
+_NEVER = ox.Literal("0001-01-01T00:00:00Z", datatype=XSD.dateTime)
 _MAX_DEPTH = 4  # expansion levels: event -> sub_events -> their images ...
 
 
@@ -91,26 +92,33 @@ class Reader:
                 self._figures_cache, self._figures_generation = {}, generation
             cache = self._figures_cache
         found: dict[str, tuple[int, datetime | None]] = {}
-        for name, pattern in (("place", f"?e {term(SCHEMA.location)} ?x"),
-                              ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x")):
+        index = self.side_index.ready()
+        for name, pattern, keys in (("place", f"?e {term(SCHEMA.location)} ?x", ("location",)),
+                                    ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x",
+                                     ("keywords", "audience"))):
             targets = [i for i in entities.nodes if (r := entities.resource_of(i)) and r.name == name]
             missing = [i for i in targets if i not in cache]
             if missing:
-                values = " ".join(term(ox.NamedNode(i)) for i in missing)
-                query = (
-                    f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (MAX(?end) AS ?last) WHERE {{ VALUES ?x {{ {values} }} "
-                    f"{pattern} . OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
-                )
-                counted = {i: (0, None) for i in missing}
-                for row in self.store.query(query, dataset=PUBLIC):
-                    last = row["last"]
-                    counted[row["x"].value] = (int(row["n"].value), parse_instant(last.value) if last else None)
+                counted = index.figures(keys, missing) if index else self._count(pattern, missing)
                 with self._figures_lock:
                     if self._figures_generation == generation:
                         cache.update(counted)
                 found.update(counted)
             found.update((i, cache[i]) for i in targets if i in cache)
         return found
+
+    def _count(self, pattern: str, iris: list[str]) -> dict[str, tuple[int, datetime | None]]:
+        # An unbound value makes MAX unbound: events without an end (postponed) count as ending never.
+        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        query = (
+            f"SELECT ?x (COUNT(DISTINCT ?e) AS ?n) (MAX(COALESCE(?end, {_NEVER})) AS ?last) "
+            f"WHERE {{ VALUES ?x {{ {values} }} {pattern} . OPTIONAL {{ ?e {term(LEI.end)} ?end }} }} GROUP BY ?x"
+        )
+        counted: dict[str, tuple[int, datetime | None]] = {i: (0, None) for i in iris}
+        for row in self.store.query(query, dataset=PUBLIC):
+            last = row["last"].value
+            counted[row["x"].value] = (int(row["n"].value), None if last == _NEVER.value else parse_instant(last))
+        return counted
 
     # -- views -----------------------------------------------------------------------------
     def view(self, *, identity: Identity = ANONYMOUS, include: Iterable[str] = (), srid: int | None = None) -> View:

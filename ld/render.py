@@ -102,10 +102,8 @@ def render(iri: str, entities: Entities, view: View) -> dict[str, Any]:
     order = json.loads(node.one(LEI.order).value) if node.one(LEI.order) is not None else {}
     out: dict[str, Any] = {}
     admin = view.admin(node)
-    for f in resource.all_fields:
+    for f in (*resource.fields, *(f for f in resource.extra_fields if node.all(f.iri))):
         if f.admin and not admin:
-            continue
-        if f in resource.extra_fields and not node.all(f.iri):
             continue
         if f.kind == COMPUTED:
             out[f.key] = view.computed(resource.name, iri, f) if view.computed else None

@@ -28,7 +28,7 @@ import threading
 import weakref
 from pathlib import Path
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -167,6 +167,16 @@ class EventIndex:
         keywords or organizations a filter names: a few, found with the filter's own SPARQL)."""
         return [next(iter(b.values()))["value"] for b in _bindings(self.store, query) if b]
 
+    def figures(self, keys: tuple[str, ...], iris: list[str]) -> dict[str, tuple[int, datetime | None]]:
+        """(number of events, latest end) of the events linking to each IRI under any of the keys."""
+        end = self._columns["end"]
+        out: dict[str, tuple[int, datetime | None]] = {}
+        for iri in iris:
+            rows = np.unique(np.concatenate([self._terms[k].get(iri, EMPTY) for k in keys]))
+            ends = end.values[rows][end.present[rows]]
+            out[iri] = (len(rows), _EPOCH + timedelta(microseconds=int(ends.max())) if len(ends) else None)
+        return out
+
     # -- answering -------------------------------------------------------------------------
     def page(self, mask: np.ndarray, order: list[tuple[str, bool]], start: int, size: int) -> tuple[int, list[str]]:
         """(count, IRIs of one page) of the rows in ``mask``, in ``ORDER BY`` order: each key
@@ -237,6 +247,11 @@ class SideIndex:
                 self._building = threading.Thread(target=self._rebuild, name="side-index", daemon=True)
                 self._building.start()
         return None
+
+    def ready(self) -> EventIndex | None:
+        """The index if it is of the store's current generation; never builds."""
+        index = self._index
+        return index if index is not None and index.generation == self.store.generation() else None
 
     def warm(self) -> EventIndex:
         """The current index now, from the saved file when it is fresh, else built (and saved)."""

@@ -15,7 +15,8 @@ from ld.filters.build import build
 from ld.filters.catalog import INDEX, INDEXED_ORDERS
 from ld.iris import Iris
 from ld.model import RESOURCES
-from ld.sideindex import EventIndex, SideIndex
+from ld.read import Reader
+from ld.sideindex import EventIndex, SideIndex, rows
 from ld.store import OxigraphStore
 from ld.times import HELSINKI
 
@@ -103,3 +104,15 @@ def test_the_index_is_kept_beside_an_on_disk_store(tmp_path) -> None:
     assert len(EventIndex.load(saved, store, INDEX).iris) == 2
     saved.write_bytes(b"not an index")
     assert EventIndex.load(saved, store, INDEX) is None
+
+
+def test_event_counts_of_places_and_keywords_agree(mix_store: OxigraphStore) -> None:
+    """n_events / has_upcoming_events come from the index when it is ready: the same figures."""
+    reader = Reader(mix_store, IRIS)
+    places = [r["p"] for r in rows(mix_store, "SELECT DISTINCT ?p WHERE { ?e schema:location ?p }")]
+    keywords = [r["k"] for r in rows(mix_store, "SELECT DISTINCT ?k WHERE { ?e schema:keywords|schema:audience ?k }")]
+    index = reader.side_index.warm()
+    assert index.figures(("location",), places) == reader._count("?e schema:location ?x", places)
+    assert index.figures(("keywords", "audience"), keywords) == reader._count(
+        "?e schema:keywords|schema:audience ?x", keywords)
+    assert len(places) > 50 and len(keywords) > 50
