@@ -605,8 +605,9 @@ def markdown_section(res: dict) -> str:
             f"(benchmarks/loadgen.py), {res['options']['duration']:.0f} s each, cycling over the mix)", "",
             "| run | ok req/s | errors | requests | latency p50 / p95 / max ms | target |",
             "|---|---:|---:|---:|---|---|"]
-    for name, key, tgt in (("warm (same server, right after a pass over the mix with Cache-Control: no-cache"
-                             + (f" of {res['warmup_before_throughput_s']:.0f} s" if res.get("warmup_before_throughput_s") else "") + ")",
+    for name, key, tgt in (("warm (same server, right after a"
+                             + (f" {res['warmup_before_throughput_s']:.0f} s" if res.get("warmup_before_throughput_s") else "")
+                             + " pass over the mix with `Cache-Control: no-cache`)",
                              "throughput_warm", T_RPS_WARM),
                            ("cold-ish (fresh restart)", "throughput_cold", T_RPS_COLD)):
         t = res.get(key)
@@ -620,7 +621,7 @@ def markdown_section(res: dict) -> str:
         out += ["", f"Client CPU time during the warm run: {warm['client_cpu_s']:.1f} s over "
                 f"{warm['duration_s']:.0f} s (the clients share the machine's CPUs with the server)."]
     if res.get("sparql_overhead"):
-        out += ["", "### SPARQL endpoint overhead (ms, p50)", "",
+        out += ["", "### SPARQL endpoint overhead (ms)", "",
                 f"The same query in-process on a read-only snapshot of the store (pyoxigraph: evaluate and "
                 f"serialize) and over `GET /sparql` (one keep-alive connection, `Cache-Control: no-cache`), "
                 f"{res['options'].get('sparql_reps')} runs each, in 3 blocks per side taking turns (benchmarks/sparql_overhead.py). "
