@@ -31,8 +31,8 @@ class Settings:
     cache_size: int = 2048  # responses kept by the generation-keyed cache; 0 turns it off
     sparql_limits: Limits = field(default_factory=Limits)  # /sparql time limit, result cap, workers
     cors_origins: tuple[str, ...] = ("*",)  # origins allowed to call from a browser; () turns CORS off
-    # The server's side index (ld.sideindex) is made ready at start and rebuilt in the background
-    # after a write; otherwise it is (re)built by the first list request that needs it.
+    # The server's side index (ld.sideindex) is loaded at start (or built in the background) and
+    # rebuilt in the background after a write; otherwise the first list request that needs it builds it.
     background_index: bool = False
 
 
@@ -48,7 +48,7 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
     iris = Iris(settings.base_url)
     reader = Reader(store, iris, background_index=settings.background_index)
     if settings.background_index:
-        reader.side_index.warm()
+        reader.side_index.start()
     middleware = [identify(settings.keys.identify), _Allow()]
     if settings.cache_size:
         middleware.insert(0, ResponseCache(store.generation, size=settings.cache_size))

@@ -242,11 +242,23 @@ class SideIndex:
                 if self._index is None or self._index.generation != generation:
                     self._index = self._build()
                 return self._index if self._index.generation == generation else None
+        self._rebuild_in_background()
+        return None
+
+    def start(self) -> None:
+        """At server start: the saved index if it is fresh, else a build in the background (a
+        server must answer at once, and gunicorn would take a long build for a hung worker)."""
+        index = EventIndex.load(self.path, self.store, self.spec) if self.path else None
+        if index is not None:
+            self._index = index
+        else:
+            self._rebuild_in_background()
+
+    def _rebuild_in_background(self) -> None:
         with self._lock:
             if self._building is None or not self._building.is_alive():
                 self._building = threading.Thread(target=self._rebuild, name="side-index", daemon=True)
                 self._building.start()
-        return None
 
     def ready(self) -> EventIndex | None:
         """The index if it is of the store's current generation; never builds."""
