@@ -83,7 +83,7 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
             progress = _progress if sys.stderr.isatty() and not quiet else None
             # One core writes; the others prepare batches.
             loader = Loader(store, Iris(base), validate=not no_validate, workers=max(1, (os.cpu_count() or 1) - 1))
-            report = loader.load((item for path in paths for item in read(path)), progress=progress)
+            report = loader.load((item for path in paths for item in read(path, parse=False)), progress=progress)
             store.flush()
     except LdError as exc:
         raise click.ClickException(exc.detail) from None

@@ -24,11 +24,19 @@ LINES_SUFFIXES = (".jsonl", ".ndjson")
 @dataclass(frozen=True)
 class Item:
     """One input record, or the InvalidRecord that stands for input that could not be parsed
-    (so a bad line is reported and the lines around it still load)."""
+    (so a bad line is reported and the lines around it still load), or, from
+    ``read(path, parse=False)``, a JSON Lines line still to be parsed (bytes)."""
 
     record: Any
     hint: str | None
     source: str  # "file:line" or "file#index", for error reports
+
+    def parsed(self) -> Item:
+        """The item with its line parsed: parsing is a good part of loading's work, and the loader
+        does it in its worker processes."""
+        if not isinstance(self.record, bytes):
+            return self
+        return Item(_parse_line(self.record, self.source), self.hint, self.source)
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
@@ -56,22 +64,24 @@ def hint_for(path: Path) -> str | None:
     return stem if stem in RESOURCES else None
 
 
-def read(path: Path) -> Iterator[Item]:
+def read(path: Path, *, parse: bool = True) -> Iterator[Item]:
+    """The items of one file; ``parse=False`` leaves JSON Lines lines unparsed (see Item.parsed)."""
     hint = hint_for(path)
     if path.suffix in LINES_SUFFIXES:
         with path.open("rb") as lines:
             for number, line in enumerate(lines, 1):
                 if line.strip():
-                    yield Item(_parse_line(line, path, number), hint, f"{path}:{number}")
+                    item = Item(line, hint, f"{path}:{number}")
+                    yield item.parsed() if parse else item
         return
     yield from _read_json(path, hint)
 
 
-def _parse_line(line: bytes, path: Path, number: int) -> Any:
+def _parse_line(line: bytes, source: str) -> Any:
     try:
         return json.loads(line)
     except ValueError as exc:
-        return InvalidRecord(None, None, f"{path}:{number}: not valid JSON ({exc})")
+        return InvalidRecord(None, None, f"{source}: not valid JSON ({exc})")
 
 
 def _read_json(path: Path, hint: str | None) -> Iterator[Item]:

@@ -74,6 +74,10 @@ class Preparer:
         batch = Batch()
         pending: list[tuple[Record, str]] = []
         for item in items:
+            item = item.parsed()
+            if isinstance(item.record, InvalidRecord):
+                batch.rejected.append(rejection(item.record, item.source))
+                continue
             if _is_division_helper(item.record):
                 batch.skipped += 1  # gen_events.py's division.jsonl: places carry their divisions
                 continue
