@@ -7,6 +7,7 @@ filled by :func:`ld.filters.build.bind` with pyoxigraph terms.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from ld.errors import LdError
 from ld.identity import Identity
 from ld.model import LANGUAGES, RESOURCES
 from ld.records import rdf_lang
-from ld.sideindex import IndexSpec, micros, per_generation, table
+from ld.sideindex import IndexSpec, micros, per_generation, rows, table
 from ld.tokens import TokenIndex
 from ld.times import HELSINKI, UTC, xsd
 from ld.vocab import GEO, GRAPH, SCHEMA, XSD
@@ -307,16 +308,46 @@ def _srid(ctx: Context) -> int:
     return geo.check_srid(ctx.params["srid"]) if "srid" in ctx.params else geo.WGS84
 
 
-def _at_places(group: str, ctx: Context) -> Clause:
+def _at_places(group: str, ctx: Context, near: tuple[float, float, float, float] | None = None) -> Clause:
     """Events at the places ``group`` binds to ``?_p`` (or those places themselves on the place
     list), as a sub-select: the places are found once, not once per event. The side index asks
-    the store for the same places and keeps the events at them."""
+    the store for the same places and keeps the events at them; ``near`` (west, south, east,
+    north) bounds where the group's places can lie, so that the store tests only the places
+    there (and those that are not points)."""
     tail = "BIND(?_p AS ?e)" if ctx.resource.name == "place" else "?e schema:location ?_p ."
-    return Clause(_events_with(f"{group} {tail}"),
-                  fast=lambda ix: ix.has("location", ix.lookup(f"SELECT DISTINCT ?_p WHERE {{ {group} }}")))
+
+    def fast(ix: Any) -> Any:
+        if near is None:
+            return ix.has("location", ix.lookup(f"SELECT DISTINCT ?_p WHERE {{ {group} }}"))
+        candidates = _places_near(ix.store, *near)
+        found = ix.lookup(bind(f"SELECT DISTINCT ?_p WHERE {{ VALUES ?_p {{ $p }} {group} }}",
+                               p=[ox.NamedNode(p) for p in candidates])) if candidates else []
+        return ix.has("location", found)
+
+    return Clause(_events_with(f"{group} {tail}"), fast=fast)
 
 
 GEOMETRY = "?_p geo:hasGeometry ?_g . ?_g geo:asWKT ?_wkt ."
+_POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
+
+
+def _places_near(store: Any, west: float, south: float, east: float, north: float) -> list[str]:
+    """Places with a point in the box, and every place with another geometry."""
+    places, lon, lat, others = per_generation(store, "place points", lambda: _place_points(store))
+    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    return [places[i] for i in np.flatnonzero(inside)] + others
+
+
+def _place_points(store: Any) -> tuple[list[str], Any, Any, list[str]]:
+    points, others = [], []
+    for r in rows(store, f"SELECT ?_p ?_wkt WHERE {{ {GEOMETRY} }}"):
+        match = _POINT.fullmatch(r["_wkt"])
+        if match:
+            points.append((r["_p"], float(match[1]), float(match[2])))
+        else:
+            others.append(r["_p"])
+    return ([p for p, _, _ in points], np.array([x for _, x, _ in points]), np.array([y for _, _, y in points]),
+            sorted(set(others)))
 
 
 def _bbox(value: list[float], ctx: Context, name: str) -> Clause:
@@ -327,7 +358,9 @@ def _bbox(value: list[float], ctx: Context, name: str) -> Clause:
         raise ValueError("west must not exceed east nor south exceed north (left,bottom,right,top)")
     polygon = ox.Literal(geo.bbox_polygon_wkt(west, south, east, north), datatype=GEO.wktLiteral)
     # sfIntersects: points on the edges are inside (inclusive bbox), unlike sfWithin.
-    return _at_places(bind(f"{GEOMETRY} FILTER(geof:sfIntersects(?_wkt, $poly))", poly=polygon), ctx)
+    margin = 1e-9  # the store decides the edges
+    return _at_places(bind(f"{GEOMETRY} FILTER(geof:sfIntersects(?_wkt, $poly))", poly=polygon), ctx,
+                      near=(west - margin, south - margin, east + margin, north + margin))
 
 
 def _dwithin_origin(value: list[float], ctx: Context, name: str) -> Clause:
@@ -342,7 +375,18 @@ def _dwithin_origin(value: list[float], ctx: Context, name: str) -> Clause:
     return _at_places(bind(
         f"{GEOMETRY} FILTER(geof:distance(?_wkt, $point, uom:metre) <= $metres)",
         point=point, metres=ox.Literal(repr(float(metres)), datatype=XSD.double),
-    ), ctx)
+    ), ctx, near=_around(lon, lat, metres))
+
+
+def _around(lon: float, lat: float, metres: float) -> tuple[float, float, float, float] | None:
+    """A box surely holding every point within ``metres`` of (lon, lat): a degree is at least
+    110 km north-south and 110 km x cos(latitude) east-west; 10 % more for safety. None near the
+    poles or for very large distances, where a box would not help."""
+    dlat = metres / 110_000 * 1.1
+    if abs(lat) + dlat >= 80 or metres > 1_000_000:
+        return None
+    dlon = dlat / math.cos(math.radians(abs(lat) + dlat))
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
 def _division(value: list[str], ctx: Context, name: str) -> Clause:
@@ -467,17 +511,23 @@ PLACE_TEXTS = f"SELECT ?_p ?_t WHERE {{ {_PLACE_TEXT.format(condition='')} }}"
 
 def _text_fast(needle: str) -> Callable[[Any], Any] | None:
     """The side-index twin of ``_event_text(_contains("?_t"))`` for one lower-cased needle:
-    the token indexes of the events' own text, and the places found by the store."""
+    the token indexes of the events' own text and of the places' texts."""
     if not TokenIndex.searchable(needle):
         return None
 
     def fast(ix: Any) -> Any:
         own = np.concatenate([ix.text("own").containing(needle), ix.text("more").containing(needle)])
-        places = [r["_p"] for r in table(ix.store, PLACE_TEXTS) if needle in r["_t"].lower()]
-        return ix.mask(own) | ix.has("location", places)
+        places, tokens = per_generation(ix.store, "place tokens", lambda: _place_tokens(ix.store))
+        return ix.mask(own) | ix.has("location", [places[i] for i in tokens.containing(needle)])
 
     return fast
 
+
+def _place_tokens(store: Any) -> tuple[list[str], TokenIndex]:
+    rows = table(store, PLACE_TEXTS)
+    places = sorted({r["_p"] for r in rows})
+    number = {p: i for i, p in enumerate(places)}
+    return places, TokenIndex.build(((number[r["_p"]], r["_t"]) for r in rows), len(places))
 
 def _text(value: str, ctx: Context, name: str) -> Clause:
     q = _str(value.lower())
@@ -529,16 +579,27 @@ def similar_keywords(store: Any, term: str) -> list[tuple[str, float]]:
     English name (English skipped when the term has letters U+00C0-U+00FF) is more than 0.2
     similar to the term, best first."""
     languages = {"fi", "sv"} | (set() if re.search("[\u00c0-\u00ff]", term) else {"en"})
-    names = per_generation(store, "keyword trigrams", lambda: [
-        (r["_k"], r["lang"], trigrams(r["_t"])) for r in table(store, KEYWORD_NAMES) if r["deprecated"] == "false"])
+    names, having = per_generation(store, "keyword trigrams", lambda: _keyword_trigrams(store))
     wanted = trigrams(term)
     best: dict[str, float] = {}
-    for keyword, language, grams in names:
+    # A name sharing no trigram with the term has similarity 0: only the others are scored.
+    for i in sorted(set().union(*(having.get(g, ()) for g in wanted))):
+        keyword, language, grams = names[i]
         if language in languages:
             score = similarity(wanted, grams)
             if score > SIMILARITY_THRESHOLD and score > best.get(keyword, 0.0):
                 best[keyword] = score
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _keyword_trigrams(store: Any) -> tuple[list[tuple[str, str, frozenset[str]]], dict[str, list[int]]]:
+    """(keyword, language, trigrams) of every name of a non-deprecated keyword, and which names have each trigram."""
+    names = [(r["_k"], r["lang"], trigrams(r["_t"])) for r in table(store, KEYWORD_NAMES) if r["deprecated"] == "false"]
+    having: dict[str, list[int]] = {}
+    for i, (_, _, grams) in enumerate(names):
+        for gram in grams:
+            having.setdefault(gram, []).append(i)
+    return names, having
 
 
 # Every keyword name, for similarity and for the ongoing-text filters' keyword names.
@@ -944,7 +1005,7 @@ def _ongoing_where(kind: str, ctx: Context) -> Clause:
     def fast(ix: Any) -> Any:
         places = [p for p in ix.values("location") if p.endswith("internet/")] if kind != "local" else []
         if kind != "internet":
-            places += ix.lookup(f"SELECT DISTINCT ?_lp WHERE {{ {LOCAL_PLACES} }}")
+            places += [r["_lp"] for r in table(ix.store, f"SELECT DISTINCT ?_lp WHERE {{ {LOCAL_PLACES} }}")]
         return ix.has("location", places) & _compared(ix.column("end"), ">=", micros(ctx.now))
 
     return Clause(bind(f"FILTER EXISTS {{ ?e lei:end ?_oe . FILTER(?_oe >= $now) }}\n  {_WHERE[kind]}", now=_dt(ctx.now)),
