@@ -20,10 +20,12 @@ from ld.store import OxigraphStore
 
 
 class FreshStore(OxigraphStore):
-    """A store nobody else sees yet: additions skip transactions (replacements still use them)."""
+    """A store nobody else sees yet, so the loader may add to it with bulk writes."""
 
-    def load(self, quads: list[ox.Quad]) -> None:
-        self._store.bulk_extend(quads)
+    def add_nquads(self, data: bytes) -> None:
+        """Add N-Quads we serialized ourselves (lenient: the terms were checked when made). Blank
+        nodes get fresh labels, the same for one label throughout ``data``."""
+        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def close(self) -> None:
         """Release the store's files (Oxigraph closes a store when its last reference goes)."""

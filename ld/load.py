@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 import pyoxigraph as ox
 
 from ld.errors import InvalidRecord, LdError
+from ld.fresh import FreshStore
 from ld.inputs import Item
 from ld.iris import Iris
 from ld.pipeline import Batch, Prepared, Preparer, Workers
@@ -100,12 +101,20 @@ class Loader:
         self._private_sources = private
         if not written:
             return True
-        # Forked workers inherit one random state, so their blank node labels can collide: fresh ones.
-        quads = list(ox.parse(b"".join(r.quads for r in written), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))
-        if self._any_exists(r.iri for r in written):
-            self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+        data = b"".join(r.quads for r in written)
+        replaces = self._any_exists(r.iri for r in written)
+        if isinstance(self.store, FreshStore):
+            # Nobody sees this store before it is complete: no need for one transaction a batch.
+            if replaces:
+                self.store.update(delete_records(r.iri for r in written))
+            self.store.add_nquads(data)
         else:
-            self.store.load(quads)  # all new: one atomic add, no old versions to remove
+            # Forked workers inherit one random state, so their blank node labels can collide: fresh ones.
+            quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))
+            if replaces:
+                self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+            else:
+                self.store.load(quads)  # all new: one atomic add, no old versions to remove
         for r in written:
             report.loaded[r.resource] = report.loaded.get(r.resource, 0) + 1
             for iri in r.references:
@@ -138,7 +147,8 @@ class Loader:
             values = " ".join(term(ox.NamedNode(i)) for i in chunk)
             present = {
                 row["e"].value
-                for row in self.store.query(f"SELECT DISTINCT ?e WHERE {{ VALUES ?e {{ {values} }} ?e a ?t }}", dataset=ADMIN)
+                for row in self.store.query(f"SELECT ?e WHERE {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}",
+                                            dataset=ADMIN)
             }
             for iri in chunk:
                 if iri not in present:
