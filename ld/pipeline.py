@@ -86,7 +86,7 @@ class Preparer:
             except InvalidRecord as exc:
                 batch.rejected.append(rejection(exc, item.source))
         pending = _newest_in_batch(pending, batch)
-        by_record = self._expand(pending, batch)
+        by_record = self._expand(pending)
         private = private_sources
         for record, source in pending:
             doc = record.document
@@ -112,7 +112,7 @@ class Preparer:
         return batch
 
     @staticmethod
-    def _expand(pending: list[tuple[Record, str]], batch: Batch) -> dict[str, list[ox.Triple] | InvalidRecord]:
+    def _expand(pending: list[tuple[Record, str]]) -> dict[str, list[ox.Triple] | InvalidRecord]:
         """Expand the batch in one go; if that fails, record by record to find the culprit."""
         try:
             return expand_batch([r for r, _ in pending])
