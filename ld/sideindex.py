@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ld.store import PUBLIC, Store
-from ld.tokens import TokenIndex
+from ld.tokens import TokenIndex, distinct
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """What to extract, each a SPARQL group over the public graph binding ``?e`` (an event of
-    the list, i.e. with ``lei:listing``) and, but for sets, ``?v``."""
+    """What to extract, each a SPARQL group over the public graph binding ``?e`` (kept when it is
+    an event of the list, i.e. with ``lei:listing``) and, but for sets, ``?v``."""
 
     terms: Mapping[str, str] = field(default_factory=dict)     # key -> group; rows by value of ?v
     instants: Mapping[str, str] = field(default_factory=dict)  # key -> group; ?v an xsd:dateTime
     numbers: Mapping[str, str] = field(default_factory=dict)   # key -> group; ?v a number
     sets: Mapping[str, str] = field(default_factory=dict)      # key -> group; the rows it binds
     texts: Mapping[str, str] = field(default_factory=dict)     # key -> group; ?v text, token-indexed
+    # key -> a text key: rows by the lower-cased language tags of those texts' values
+    languages: Mapping[str, str] = field(default_factory=dict)
     tables: tuple[str, ...] = ()  # small SELECTs filters read with ``table``: kept ready with the index
 
     def fingerprint(self) -> str:
@@ -90,20 +92,28 @@ class EventIndex:
         iris = sorted({b["e"]["value"] for b in _bindings(store, "SELECT DISTINCT ?e WHERE { ?e lei:listing ?_l }")})
         row = {iri: i for i, iri in enumerate(iris)}
 
+        # The groups are not joined with the listing key in the store, which would cost a seek per
+        # event (three times the whole query); subjects other than listed events are dropped here.
         def pairs(group: str) -> list[tuple[int, dict[str, Any]]]:
-            query = f"SELECT ?e ?v WHERE {{ ?e lei:listing ?_l . {group} }}"
-            return [(row[b["e"]["value"]], b["v"]) for b in _bindings(store, query) if "v" in b]
+            found = ((row.get(b["e"]["value"]), b.get("v")) for b in _bindings(store, f"SELECT ?e ?v WHERE {{ {group} }}"))
+            return [(r, v) for r, v in found if r is not None and v is not None]
 
         terms = {key: _postings(pairs(group)) for key, group in spec.terms.items()}
         columns = {key: _column(pairs(group), len(iris), _micros) for key, group in spec.instants.items()}
         columns |= {key: _column(pairs(group), len(iris), float) for key, group in spec.numbers.items()}
         sets = {
-            key: np.unique(np.array([row[b["e"]["value"]] for b in _bindings(
-                store, f"SELECT DISTINCT ?e WHERE {{ ?e lei:listing ?_l . {group} }}")], dtype=np.int32))
+            key: distinct(np.array([r for b in _bindings(store, f"SELECT DISTINCT ?e WHERE {{ {group} }}")
+                                     if (r := row.get(b["e"]["value"])) is not None], dtype=np.int32))
             for key, group in spec.sets.items()
         }
-        texts = {key: TokenIndex.build(((r, v["value"]) for r, v in pairs(group)), len(iris))
-                 for key, group in spec.texts.items()}
+        texts, languages = {}, {}
+        for key, group in spec.texts.items():
+            found = pairs(group)
+            texts[key] = TokenIndex.build(((r, v["value"]) for r, v in found), len(iris))
+            for language, of in spec.languages.items():
+                if of == key:
+                    languages[language] = _postings([(r, {"value": v.get("xml:lang", "").lower()}) for r, v in found])
+        terms |= languages
         tables = {query: table(store, query) for query in spec.tables}
         return cls(store, generation, iris, terms, columns, sets, texts, tables)
 
@@ -172,7 +182,7 @@ class EventIndex:
         end = self._columns["end"]
         out: dict[str, tuple[int, datetime | None]] = {}
         for iri in iris:
-            rows = np.unique(np.concatenate([self._terms[k].get(iri, EMPTY) for k in keys]))
+            rows = distinct(np.concatenate([self._terms[k].get(iri, EMPTY) for k in keys]))
             ends = end.values[rows][end.present[rows]]
             out[iri] = (len(rows), _EPOCH + timedelta(microseconds=int(ends.max())) if len(ends) else None)
         return out
@@ -325,7 +335,7 @@ def _postings(pairs: list[tuple[int, dict[str, Any]]]) -> dict[str, np.ndarray]:
     by_value: dict[str, list[int]] = {}
     for r, v in pairs:
         by_value.setdefault(v["value"], []).append(r)
-    return {v: np.unique(np.array(rows, dtype=np.int32)) for v, rows in by_value.items()}
+    return {v: distinct(np.array(rows, dtype=np.int32)) for v, rows in by_value.items()}
 
 
 def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[str], Any]) -> Column:

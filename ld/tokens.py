@@ -17,6 +17,17 @@ import numpy as np
 _SEPARATOR = "\n"  # whitespace: never inside a token, and a word boundary for ``\\b``
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: like ``np.unique``, which numpy 2.4 does by hashing, 20 times
+    slower on the arrays here.
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
 class TokenIndex:
     """Rows by the tokens of their values.
 
@@ -37,21 +48,34 @@ class TokenIndex:
     @classmethod
     def build(cls, values: Iterable[tuple[int, str]], rows: int) -> TokenIndex:
         """From (row, value) pairs; ``rows`` is the number of rows."""
-        by_value: dict[str, list[int]] = {}
+        numbers: dict[str, int] = {}  # distinct value -> its number
+        value_of_row: list[int] = []
+        row_of: list[int] = []
         for row, value in values:
-            by_value.setdefault(value, []).append(row)
+            value_of_row.append(numbers.setdefault(value, len(numbers)))
+            row_of.append(row)
         ids: dict[str, int] = {}
         token_ids: list[int] = []
-        token_rows: list[int] = []
-        for value, value_rows in by_value.items():
-            for token in set(value.lower().split()):
-                tid = ids.setdefault(token, len(ids))
-                token_ids.extend([tid] * len(value_rows))
-                token_rows.extend(value_rows)
+        tokens_per_value: list[int] = []
+        for value in numbers:  # each distinct value is split once, however many rows have it
+            found = [ids.setdefault(token, len(ids)) for token in set(value.lower().split())]
+            token_ids.extend(found)
+            tokens_per_value.append(len(found))
         tokens = list(ids)
-        pairs = np.unique(np.array([token_ids, token_rows], dtype=np.int64).reshape(2, -1), axis=1)
-        offsets = np.searchsorted(pairs[0], np.arange(len(tokens) + 1))
-        return cls(tokens, offsets, pairs[1].astype(np.int32))
+        # Every (token, row): each token of a value paired with each row having that value.
+        order = np.argsort(np.array(value_of_row, dtype=np.int64), kind="stable")
+        rows_by_value = np.array(row_of, dtype=np.int64)[order]
+        row_counts = np.bincount(np.array(value_of_row, dtype=np.int64), minlength=len(numbers))
+        row_starts = np.concatenate(([0], np.cumsum(row_counts)[:-1]))
+        value_of_token = np.repeat(np.arange(len(numbers)), tokens_per_value)
+        counts = row_counts[value_of_token]
+        firsts = np.repeat(row_starts[value_of_token] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        paired_rows = rows_by_value[firsts + np.arange(counts.sum())]
+        paired_tokens = np.repeat(np.array(token_ids, dtype=np.int64), counts)
+        # One sorted, distinct int64 per (token, row): token-major, so each token's rows are a run.
+        pairs = distinct(paired_tokens * (rows + 1) + paired_rows)
+        offsets = np.searchsorted(pairs // (rows + 1), np.arange(len(tokens) + 1))
+        return cls(tokens, offsets, (pairs % (rows + 1)).astype(np.int32))
 
     @staticmethod
     def searchable(needle: str) -> bool:
@@ -75,5 +99,5 @@ class TokenIndex:
     def _rows_of(self, positions: list[int]) -> np.ndarray:
         if not positions:
             return np.zeros(0, np.int32)
-        token_ids = np.unique(np.searchsorted(self._starts, positions, side="right") - 1)
-        return np.unique(np.concatenate([self._rows[self._offsets[t]:self._offsets[t + 1]] for t in token_ids]))
+        token_ids = distinct(np.searchsorted(self._starts, positions, side="right") - 1)
+        return distinct(np.concatenate([self._rows[self._offsets[t]:self._offsets[t + 1]] for t in token_ids]))

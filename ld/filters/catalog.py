@@ -656,7 +656,7 @@ def _is_free(value: bool, ctx: Context, name: str) -> Clause:
     return Clause(f"FILTER EXISTS {{ {HAS_OFFER} }}\n  MINUS {free}", fast=lambda ix: ix.set("offers") & ~ix.set("free"))
 
 
-TRANSLATED = ("schema:name", "schema:description", "schema:disambiguatingDescription")
+TRANSLATED = ONGOING_TEXT  # one extraction gives the side index both the texts and their languages
 
 
 def _translation(languages: list[str]) -> Clause:
@@ -1240,7 +1240,6 @@ INDEX = IndexSpec(
         "audience": "?e schema:audience ?v",
         "location": "?e schema:location ?v",
         "in_language": "?e schema:inLanguage ?v",
-        "translation": f"?e {'|'.join(TRANSLATED)} ?_t BIND(LCASE(LANG(?_t)) AS ?v)",
         "event_status": "?e schema:eventStatus ?v",
         "super_event_type": "?e le:superEventType ?v",
         "publisher": "?e schema:publisher ?v",
@@ -1256,6 +1255,7 @@ INDEX = IndexSpec(
         "recurring_child": RECURRING_CHILD,
     },
     texts={"own": f"?e {'|'.join(ONGOING_TEXT)} ?v", "more": f"?e {'|'.join(EVENT_TEXT[len(ONGOING_TEXT):])} ?v"},
+    languages={"translation": "own"},  # LCASE(LANG(?_t)) of TRANSLATED
     tables=(PLACE_TEXTS, KEYWORD_NAMES, ORGANIZATION_IDS),
 )
 # ORDER BY variables the side index can order by: its instant columns of the same values.
