@@ -64,11 +64,11 @@ class Reader:
 
     def _fetch_nodes(self, iris: list[str], dataset: Dataset, entities: Entities) -> None:
         values = " ".join(term(ox.NamedNode(i)) for i in iris)
-        for row in self.store.query(
+        for s, p, o in self.store.query(
             f"SELECT ?s ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?s {term(LEI.record)} ?e . ?s ?p ?o }}",
             dataset=dataset,
         ):
-            entities.add(row["s"], row["p"], row["o"])
+            entities.add(s, p, o)
 
     # -- request-time figures ------------------------------------------------------------
     def computed(self, entities: Entities, now: datetime) -> dict[tuple[str, str], Any]:

@@ -41,9 +41,16 @@ class Entities:
     """Every node of a set of fetched records, keyed by subject (IRI or blank node id)."""
 
     nodes: dict[str, Node] = field(default_factory=dict)
+    # Expanded references rendered so far, by (IRI, view): a page of events shares its places,
+    # keywords and images, each rendered once.
+    rendered: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
 
     def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
-        self.nodes.setdefault(_key(subject), Node()).values.setdefault(predicate.value, []).append(obj)
+        key = _key(subject)
+        node = self.nodes.get(key)
+        if node is None:
+            node = self.nodes[key] = Node()
+        node.values.setdefault(predicate.value, []).append(obj)
 
     def node(self, subject: ox.NamedNode | ox.BlankNode | str) -> Node | None:
         return self.nodes.get(subject if isinstance(subject, str) else _key(subject))
@@ -162,7 +169,11 @@ def _value(f: Field, o: Any, entities: Entities, view: View) -> Any:
     kind = f.kind
     if kind == REF:
         if (_expanded(f, view)) and entities.resource_of(o.value) is not None:
-            return render(o.value, entities, view.nested())
+            nested = view.nested()
+            done = entities.rendered.get((o.value, nested))
+            if done is None:
+                done = entities.rendered[(o.value, nested)] = render(o.value, entities, nested)
+            return done
         return {"@id": o.value}
     if kind in (URL,):
         return o.value
