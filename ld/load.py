@@ -80,15 +80,16 @@ class Loader:
             yield batch
 
     def _write(self, batch: Batch, report: Report) -> bool:
-        """Write a prepared batch in one atomic step; False (and nothing done) when it was prepared
-        under another assumption about private data sources than the one in force."""
+        """Write a prepared batch in one atomic step (into a FreshStore: with bulk writes); False (and
+        nothing done) when it was prepared under another assumption about private data sources
+        than the one in force."""
         known = self._modified_times([r.iri for r in batch.records if r.embedded])
         # An embedded copy is loaded only when the store has nothing newer.
-        fresh = [r for r in batch.records
-                 if not (r.embedded and r.iri in known and (known[r.iri] or "") >= (r.modified or ""))]
+        kept = [r for r in batch.records
+                if not (r.embedded and r.iri in known and (known[r.iri] or "") >= (r.modified or ""))]
         private = self._private_sources
         written: list[Prepared] = []
-        for r in fresh:
+        for r in kept:
             if r.rejected is None:
                 if (r.data_source in private) != r.assumed_private:
                     return False
@@ -96,8 +97,8 @@ class Loader:
                     private = private | {r.id}
                 written.append(r)
         report.rejected.extend(InvalidRecord(*r) for r in batch.rejected)
-        report.rejected.extend(InvalidRecord(*r.rejected) for r in fresh if r.rejected is not None)
-        report.skipped += batch.skipped + len(batch.records) - len(fresh)
+        report.rejected.extend(InvalidRecord(*r.rejected) for r in kept if r.rejected is not None)
+        report.skipped += batch.skipped + len(batch.records) - len(kept)
         self._private_sources = private
         if not written:
             return True
