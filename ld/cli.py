@@ -85,6 +85,7 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
             loader = Loader(store, Iris(base), validate=not no_validate, workers=max(1, (os.cpu_count() or 1) - 1))
             report = loader.load((item for path in paths for item in read(path, parse=False)), progress=progress)
             store.flush()
+        _index_events(store_path)
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
     if progress:
@@ -101,6 +102,17 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
                f"{report.skipped} skipped")
     if report.rejected:
         sys.exit(1)
+
+
+def _index_events(store_path: str) -> None:
+    """Build and save the side index of event lists now, so that a server starts with it ready."""
+    from ld.filters.catalog import INDEX
+    from ld.sideindex import SideIndex
+
+    store = _open(store_path)
+    SideIndex.beside(store, INDEX).warm()
+    del store
+    gc.collect()  # Oxigraph releases the store's lock when its last reference goes
 
 
 def _rdf_paths(inputs: tuple[str, ...]) -> list[Path]:

@@ -122,3 +122,16 @@ def test_event_counts_of_places_and_keywords_agree(mix_store: OxigraphStore) -> 
     assert index.figures(("keywords", "audience"), keywords) == reader._count(
         "?e schema:keywords|schema:audience ?x", keywords)
     assert len(places) > 50 and len(keywords) > 50
+
+
+def test_ld_load_leaves_the_index_ready_for_the_server(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from conftest import REAL
+    from ld.cli import main
+
+    result = CliRunner().invoke(main, ["load", "--store", str(tmp_path / "store"), "--quiet", str(REAL / "event.json")])
+    assert result.exit_code == 0, result.output
+    store = OxigraphStore(tmp_path / "store")
+    index = EventIndex.load(tmp_path / "store" / SideIndex.FILE, store, INDEX)
+    assert index is not None and index.n > 0
