@@ -19,13 +19,8 @@ import pyoxigraph as ox
 from ld.store import OxigraphStore
 
 
-class FreshStore(OxigraphStore):
-    """A store nobody else sees yet, so the loader may add to it with bulk writes."""
-
-    def add_nquads(self, data: bytes) -> None:
-        """Add N-Quads we serialized ourselves (lenient: the terms were checked when made). Blank
-        nodes get fresh labels, the same for one label throughout ``data``."""
-        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+class LoadingStore(OxigraphStore):
+    """A store opened for one load, released when the load is done (whoever still holds it)."""
 
     def close(self) -> None:
         """Release the store's files (Oxigraph closes a store when its last reference goes)."""
@@ -33,24 +28,38 @@ class FreshStore(OxigraphStore):
         gc.collect()
 
 
+class FreshStore(LoadingStore):
+    """A store nobody else sees yet, so the loader may add to it with bulk writes."""
+
+    def add_nquads(self, data: bytes) -> None:
+        """Add N-Quads we serialized ourselves (lenient: the terms were checked when made). Blank
+        nodes get fresh labels, the same for one label throughout ``data``."""
+        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+
+
 @contextmanager
 def store_for_loading(path: str | Path) -> Iterator[OxigraphStore]:
     """The store at ``path`` if there is one; else a :class:`FreshStore` published at ``path``
-    when the block completes, and discarded when it raises."""
+    when the block completes, and discarded when it raises. Either is closed after the block, so
+    that the path can be opened again in this process."""
     target = Path(path)
     if target.exists():
-        yield OxigraphStore(target)
+        store = LoadingStore(target)
+        try:
+            yield store
+        finally:
+            store.close()
         return
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    store = FreshStore(partial)
+    fresh = FreshStore(partial)
     try:
-        yield store
-        store.update("INSERT DATA {}")  # bulk additions bump no write generation: one bump for all
-        store.flush()
+        yield fresh
+        fresh.update("INSERT DATA {}")  # bulk additions bump no write generation: one bump for all
+        fresh.flush()
     except BaseException:
-        store.close()
+        fresh.close()
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    store.close()
+    fresh.close()
     partial.rename(target)

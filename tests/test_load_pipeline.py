@@ -158,3 +158,12 @@ def _normalized(normalizer: Normalizer, item: Item) -> list:
         return list(normalizer.normalize(item.record, hint=item.hint))
     except InvalidRecord:
         return []
+
+
+def test_ld_load_into_an_existing_store_releases_it(tmp_path: Path) -> None:
+    """The store is closed when the load is done, so ld load can open it again (for its side index)."""
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["load", "--store", str(tmp_path / "s"), str(REAL / "keyword.json")])
+        assert result.exit_code == 0, result.output
+    store = OxigraphStore(tmp_path / "s")
+    assert len([r for r in store.query("SELECT ?e WHERE { ?e a <http://schema.org/DefinedTerm> }")]) == len(_real("keyword"))
