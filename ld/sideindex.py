@@ -55,6 +55,8 @@ class IndexSpec:
     # key -> a text key: rows by the lower-cased language tags of those texts' values
     languages: Mapping[str, str] = field(default_factory=dict)
     tables: tuple[str, ...] = ()  # small SELECTs filters read with ``table``: kept ready with the index
+    # Run once the index is ready (e.g. to make structures from the tables); not part of the fingerprint.
+    prepare: Callable[[Store], Any] | None = field(default=None, repr=False, compare=False)
 
     def fingerprint(self) -> str:
         """Changes with what is extracted: an index file of another version of the code is rebuilt."""
@@ -260,7 +262,7 @@ class SideIndex:
         server must answer at once, and gunicorn would take a long build for a hung worker)."""
         index = EventIndex.load(self.path, self.store, self.spec) if self.path else None
         if index is not None:
-            self._index = index
+            self._index = self._prepared(index)
         else:
             self._rebuild_in_background()
 
@@ -279,13 +281,18 @@ class SideIndex:
         """The current index now, from the saved file when it is fresh, else built (and saved)."""
         with self._lock:
             index = EventIndex.load(self.path, self.store, self.spec) if self.path else None
-            self._index = index or self._build()
+            self._index = self._prepared(index) if index else self._build()
             return self._index
 
     def _build(self) -> EventIndex:
         index = EventIndex.build(self.store, self.spec)
         if self.path is not None:
             index.save(self.path, self.spec)
+        return self._prepared(index)
+
+    def _prepared(self, index: EventIndex) -> EventIndex:
+        if self.spec.prepare is not None:
+            self.spec.prepare(self.store)
         return index
 
     def _rebuild(self) -> None:

@@ -23,7 +23,7 @@ from ld.errors import LdError
 from ld.identity import Identity
 from ld.model import LANGUAGES, RESOURCES
 from ld.records import rdf_lang
-from ld.sideindex import IndexSpec, micros, per_generation, rows, table
+from ld.sideindex import IndexSpec, micros, per_generation, table
 from ld.tokens import TokenIndex
 from ld.times import HELSINKI, UTC, xsd
 from ld.vocab import GEO, GRAPH, SCHEMA, XSD
@@ -333,14 +333,17 @@ _POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
 
 def _places_near(store: Any, west: float, south: float, east: float, north: float) -> list[str]:
     """Places with a point in the box, and every place with another geometry."""
-    places, lon, lat, others = per_generation(store, "place points", lambda: _place_points(store))
+    places, lon, lat, others = _prepared(store, "place points")
     inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
     return [places[i] for i in np.flatnonzero(inside)] + others
 
 
+GEOMETRIES = f"SELECT ?_p ?_wkt WHERE {{ {GEOMETRY} }}"
+
+
 def _place_points(store: Any) -> tuple[list[str], Any, Any, list[str]]:
     points, others = [], []
-    for r in rows(store, f"SELECT ?_p ?_wkt WHERE {{ {GEOMETRY} }}"):
+    for r in table(store, GEOMETRIES):
         match = _POINT.fullmatch(r["_wkt"])
         if match:
             points.append((r["_p"], float(match[1]), float(match[2])))
@@ -517,7 +520,7 @@ def _text_fast(needle: str) -> Callable[[Any], Any] | None:
 
     def fast(ix: Any) -> Any:
         own = np.concatenate([ix.text("own").containing(needle), ix.text("more").containing(needle)])
-        places, tokens = per_generation(ix.store, "place tokens", lambda: _place_tokens(ix.store))
+        places, tokens = _prepared(ix.store, "place tokens")
         return ix.mask(own) | ix.has("location", [places[i] for i in tokens.containing(needle)])
 
     return fast
@@ -579,7 +582,7 @@ def similar_keywords(store: Any, term: str) -> list[tuple[str, float]]:
     English name (English skipped when the term has letters U+00C0-U+00FF) is more than 0.2
     similar to the term, best first."""
     languages = {"fi", "sv"} | (set() if re.search("[\u00c0-\u00ff]", term) else {"en"})
-    names, having = per_generation(store, "keyword trigrams", lambda: _keyword_trigrams(store))
+    names, having = _prepared(store, "keyword trigrams")
     wanted = trigrams(term)
     best: dict[str, float] = {}
     # A name sharing no trigram with the term has similarity 0: only the others are scored.
@@ -806,7 +809,8 @@ def _published_by(organizations: str, ids: list[str] = ()) -> Clause:
 
 def _organization_tree(value: str, ctx: Context, name: str) -> Clause:
     path = f"{ORG_DOWN}+" if name == "parent" else f"^{ORG_DOWN}+"
-    return Clause(bind(f"FILTER EXISTS {{ $o {path} ?e }}", o=ox.NamedNode(ctx.iris.entity("organization", value))))
+    # A sub-select walks the path once from the bound organization (per candidate it is a walk each).
+    return Clause(bind(_events_with(f"$o {path} ?e ."), o=ox.NamedNode(ctx.iris.entity("organization", value))))
 
 
 def _dissolved(value: bool, ctx: Context, name: str) -> Clause:
@@ -994,6 +998,7 @@ def _matching_term(terms: list[str]) -> Clause:
 
 LOCAL_PLACES = bind("?_ld le:ocdId ?_lo . FILTER(STRENDS(?_lo, $muni)) ?_lp le:division ?_ld .", muni=_str(geo.OCD_MUNI))
 LOCAL = f"{LOCAL_PLACES} ?e schema:location ?_lp ."
+LOCAL_PLACE_LIST = f"SELECT DISTINCT ?_lp WHERE {{ {LOCAL_PLACES} }}"
 INTERNET = '?e schema:location ?_ip . FILTER(STRENDS(STR(?_ip), "internet/"))'
 _WHERE = {"local": _events_with(LOCAL), "internet": _events_with(INTERNET),
           "all": _events_with(f"{{ {LOCAL} }} UNION {{ {INTERNET} }}")}
@@ -1005,7 +1010,7 @@ def _ongoing_where(kind: str, ctx: Context) -> Clause:
     def fast(ix: Any) -> Any:
         places = [p for p in ix.values("location") if p.endswith("internet/")] if kind != "local" else []
         if kind != "internet":
-            places += [r["_lp"] for r in table(ix.store, f"SELECT DISTINCT ?_lp WHERE {{ {LOCAL_PLACES} }}")]
+            places += [r["_lp"] for r in table(ix.store, LOCAL_PLACE_LIST)]
         return ix.has("location", places) & _compared(ix.column("end"), ">=", micros(ctx.now))
 
     return Clause(bind(f"FILTER EXISTS {{ ?e lei:end ?_oe . FILTER(?_oe >= $now) }}\n  {_WHERE[kind]}", now=_dt(ctx.now)),
@@ -1232,6 +1237,17 @@ DEFAULTS: dict[str, dict[str, Callable[[Context], Clause]]] = {
     },
 }
 
+# Structures made from the small tables, per write generation; made with the side index so that
+# no request waits for them.
+_PREPARED: dict[str, Callable[[Any], Any]] = {
+    "place points": _place_points, "place tokens": _place_tokens, "keyword trigrams": _keyword_trigrams,
+}
+
+
+def _prepared(store: Any, key: str) -> Any:
+    return per_generation(store, key, lambda: _PREPARED[key](store))
+
+
 # What the side index (ld.sideindex) extracts for the fast twins above, with their own patterns.
 INDEX = IndexSpec(
     terms={
@@ -1256,7 +1272,8 @@ INDEX = IndexSpec(
     },
     texts={"own": f"?e {'|'.join(ONGOING_TEXT)} ?v", "more": f"?e {'|'.join(EVENT_TEXT[len(ONGOING_TEXT):])} ?v"},
     languages={"translation": "own"},  # LCASE(LANG(?_t)) of TRANSLATED
-    tables=(PLACE_TEXTS, KEYWORD_NAMES, ORGANIZATION_IDS),
+    tables=(PLACE_TEXTS, KEYWORD_NAMES, ORGANIZATION_IDS, GEOMETRIES, LOCAL_PLACE_LIST),
+    prepare=lambda store: [_prepared(store, key) for key in _PREPARED],
 )
 # ORDER BY variables the side index can order by: its instant columns of the same values.
 INDEXED_ORDERS = {"?modified": "modified", "?start": "start", "?end": "end"}
