@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from ld import geo
 from ld.errors import Gone, Moved, NotFound, PageNotFound
 from ld.filters.build import ListQuery
-from ld.filters.catalog import INDEX, INDEXED_ORDERS
+from ld.filters.catalog import INDEX, INDEXED_ORDERS, N_EVENTS
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
 from ld.model import Resource
@@ -93,13 +93,12 @@ class Reader:
             cache = self._figures_cache
         found: dict[str, tuple[int, datetime | None]] = {}
         index = self.side_index.ready()
-        for name, pattern, keys in (("place", f"?e {term(SCHEMA.location)} ?x", ("location",)),
-                                    ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x",
-                                     ("keywords", "audience"))):
+        for name, pattern in (("place", f"?e {term(SCHEMA.location)} ?x"),
+                              ("keyword", f"?e {term(SCHEMA.keywords)}|{term(SCHEMA.audience)} ?x")):
             targets = [i for i in entities.nodes if (r := entities.resource_of(i)) and r.name == name]
             missing = [i for i in targets if i not in cache]
             if missing:
-                counted = index.figures(keys, missing) if index else self._count(pattern, missing)
+                counted = index.figures(LINKS[name], missing) if index else self._count(pattern, missing)
                 with self._figures_lock:
                     if self._figures_generation == generation:
                         cache.update(counted)
@@ -149,6 +148,9 @@ class Reader:
             self._check_page(query, count)
         elif query.resource.name == "event" and all(o.var in SORTABLE and not o.nulls_last for o in query.order):
             count, iris = self._sorted_page(query)
+        elif (query.resource.name in LINKS and query.dataset == PUBLIC and any(o.var == N_EVENTS for o in query.order)
+              and (figures := self.side_index.current()) is not None):
+            count, iris = self._counted_page(query, figures)
         else:
             count = int(next(iter(self.store.query(query.count(), dataset=query.dataset)))["count"].value)
             self._check_page(query, count)
@@ -162,6 +164,38 @@ class Reader:
         if query.fast is None or not all(o.var in INDEXED_ORDERS and not o.nulls_last for o in query.order):
             return None
         return self.side_index.current()
+
+    def _counted_page(self, query: ListQuery, index: Any) -> tuple[int, list[str]]:
+        """The same page as ``query.select()`` of a place or keyword list ordered by n_events: the
+        template counts the events of every place or keyword to order a few; the counts come
+        from the side index here, the other order values from the store for the matches only."""
+        matches = iris_of(self.store.query(query.matches(), dataset=query.dataset))
+        self._check_page(query, len(matches))
+        keys = []
+        for o in query.order:
+            if o.var == N_EVENTS:
+                values = {iri: n for iri, (n, _) in index.figures(LINKS[query.resource.name], matches).items()}
+            else:
+                values = self._order_values(o, matches, query.dataset)
+            keys.append((values, o.descending))
+        start = (query.page - 1) * query.page_size
+        return len(matches), order(matches, keys)[start:start + query.page_size]
+
+    def _order_values(self, key: Any, iris: list[str], dataset: Dataset) -> dict[str, Any]:
+        """The value ``ORDER BY`` sees for each IRI: with several, the first in that direction."""
+        if not iris:
+            return {}
+        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        found: dict[str, Any] = {}
+        for row in self.store.query(f"SELECT ?e ({key.var} AS ?v) WHERE {{ VALUES ?e {{ {values} }} {key.pattern} }}",
+                                    dataset=dataset):
+            if row["v"] is None:
+                continue
+            value = _sort_value(row["v"])
+            seen = found.get(row["e"].value)
+            if seen is None or (value > seen if key.descending else value < seen):
+                found[row["e"].value] = value
+        return found
 
     def _sorted_page(self, query: ListQuery) -> tuple[int, list[str]]:
         """The same page as ``query.select()``, ordered in memory (see ld.sortkeys)."""
@@ -224,6 +258,17 @@ class Reader:
                 return iri
             seen.add(nxt)
             iri = nxt
+
+
+# The side index's term keys of the links that count a place's or keyword's events.
+LINKS = {"place": ("location",), "keyword": ("keywords", "audience")}
+
+
+def _sort_value(literal: Any) -> Any:
+    """A literal as ORDER BY compares it: numbers by value, the rest by their text."""
+    if isinstance(literal, ox.Literal) and literal.datatype in (XSD.integer, XSD.decimal, XSD.double):
+        return float(literal.value)
+    return literal.value
 
 
 def _is_true(o: Any) -> bool:

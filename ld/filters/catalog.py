@@ -1155,6 +1155,10 @@ def _n_events(link: str) -> str:
     return f"{{ SELECT ?e (COUNT(DISTINCT ?_nev) AS ?n_events) WHERE {{ ?_nev {link} ?e }} GROUP BY ?e }}"
 
 
+# The ORDER BY expression of n_events; the reader takes the counts from the side index instead.
+N_EVENTS = "COALESCE(?n_events, 0)"
+
+
 def _null_largest(var: str, sentinel: str) -> str:
     return f"COALESCE({var}, {sentinel})"
 
@@ -1188,12 +1192,12 @@ SORTS: dict[str, dict[str, tuple[str, str, bool]]] = {
         "enrolment_end": ("?enrolment_end", _effective("enrolment_end", "le:enrolmentEndTime"), True),
     },
     "place": {"id": ("?id", "?e schema:identifier ?id", False), "name": ("?name", '?e schema:name ?name FILTER(LANG(?name) = "fi")', False),
-              "n_events": ("COALESCE(?n_events, 0)", _n_events("schema:location"), False),
+              "n_events": (N_EVENTS, _n_events("schema:location"), False),
               "data_source": ("?data_source", "?e le:dataSource ?data_source", False),
               "street_address": ("?street_address", '?e schema:streetAddress ?street_address FILTER(LANG(?street_address) = "fi")', False),
               "postal_code": ("?postal_code", "?e schema:postalCode ?postal_code", False)},
     "keyword": {"id": ("?id", "?e schema:identifier ?id", False), "name": ("?name", '?e schema:name ?name FILTER(LANG(?name) = "fi")', False),
-                "n_events": ("COALESCE(?n_events, 0)", _n_events(KEYWORD_LINKS), False),
+                "n_events": (N_EVENTS, _n_events(KEYWORD_LINKS), False),
                 "data_source": ("?data_source", "?e le:dataSource ?data_source", False)},
     "keyword_set": {"id": ("?id", "?e schema:identifier ?id", False), "usage": ("?usage", "?e le:usage ?usage", False),
                     "name": ("?name", '?e schema:name ?name FILTER(LANG(?name) = "fi")', False)},
