@@ -132,7 +132,9 @@ class Reader:
         )
 
     def render_all(self, iris: list[str], dataset: Dataset, view: View, now: datetime) -> list[dict[str, Any]]:
-        entities = self.fetch(iris, dataset, view)
+        return self._rendered(iris, self.fetch(iris, dataset, view), view, now)
+
+    def _rendered(self, iris: list[str], entities: Entities, view: View, now: datetime) -> list[dict[str, Any]]:
         figures = self.computed(entities, now)
         view = replace(view, computed=lambda resource, iri, f: figures.get((iri, f.key)))
         return [render(i, entities, view) for i in iris if entities.resource_of(i) is not None]
@@ -217,14 +219,16 @@ class Reader:
         iri = self.iris.entity(resource.name, entity_id)
         view = self.view(identity=identity, include=include, srid=srid)
         label = resource.name.replace("_", " ").capitalize()
-        # Public data first; the restricted graph (drafts, private data sources) only for those
-        # who may edit the entity, and then with its admin-only fields too.
+        # Public data first (fetched with what rendering expands: every record links itself with
+        # lei:record); the restricted graph (drafts, private data sources) only for those who may
+        # edit the entity, and then with its admin-only fields too.
         dataset = PUBLIC
-        node = self._node(iri, PUBLIC)
+        entities = self.fetch([iri], PUBLIC, view)
+        node = entities.node(iri)
         if identity.authenticated:
             restricted = self._node(iri, ADMIN)
             if restricted is not None and _may_edit(identity, restricted):
-                node, dataset = restricted, ADMIN
+                node, dataset, entities = restricted, ADMIN, self.fetch([iri], ADMIN, view)
         if node is None:
             raise NotFound(f"{label} does not exist")
         replaced = self._replacement(resource, node)
@@ -234,7 +238,7 @@ class Reader:
             raise Gone(f"{label} has been deleted.")
         if resource.name == "keyword" and _is_true(node.one(LE.deprecated)):
             raise Gone("Keyword has been deprecated.")
-        return self.render_all([iri], dataset, view, now or datetime.now(UTC))[0]
+        return self._rendered([iri], entities, view, now or datetime.now(UTC))[0]
 
     def _node(self, iri: str, dataset: Dataset) -> Node | None:
         entities = Entities()
