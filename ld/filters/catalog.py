@@ -1121,8 +1121,10 @@ def _upcoming(ctx: Context, name: str) -> Clause:
 
 # Place and keyword lists read the public graph, where a deleted event is a tombstone without
 # location or keywords: counting the events that link to an entity needs no test for deletion.
-def _has_events(link: str) -> Callable[[Context], Clause]:
-    return lambda ctx: Clause(f"FILTER EXISTS {{ ?_ev {link} ?e }}")
+def _has_events(*links: str) -> Callable[[Context], Clause]:
+    # One EXISTS per link: the store looks each up from the bound ?e, which it does not for an
+    # alternative path (twice the time of a keyword list at 200k events).
+    return lambda ctx: Clause("FILTER(" + " || ".join(f"EXISTS {{ ?_ev {link} ?e }}" for link in links) + ")")
 
 
 def _data_source(value: list[str], ctx: Context, name: str) -> Clause:
@@ -1236,7 +1238,7 @@ DEFAULTS: dict[str, dict[str, Callable[[Context], Clause]]] = {
         "n_events": _has_events("schema:location"),
     },
     "keyword": {
-        "n_events": _has_events(KEYWORD_LINKS),
+        "n_events": _has_events("schema:keywords", "schema:audience"),
         "not_deprecated": lambda ctx: Clause("FILTER NOT EXISTS { ?e le:deprecated true }"),
     },
 }
