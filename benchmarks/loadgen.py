@@ -30,6 +30,7 @@ class Connection:
         self.port, self.timeout = port, timeout
         self.sock: socket.socket | None = None
         self.buf = b""
+        self.answered = False  # whether the server sent any byte of the current answer
 
     def _connect(self) -> socket.socket:
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
@@ -47,6 +48,7 @@ class Connection:
         chunk = self.sock.recv(262144)
         if not chunk:
             raise ConnectionError("the server closed the connection mid-response")
+        self.answered = True
         self.buf += chunk
 
     def _take(self, n: int) -> bytes:
@@ -62,7 +64,19 @@ class Connection:
         return line
 
     def get(self, request: bytes) -> tuple[int, int]:
-        """Send a prebuilt GET; (status, body length) once the whole body has been read."""
+        """Send a prebuilt GET; (status, body length) once the whole body has been read. A kept-alive
+        connection the server closed while it was idle (gunicorn's keep-alive timeout, e.g. while
+        the SPARQL phase times the query in-process) is reopened and the GET sent again, once."""
+        reused = self.sock is not None
+        try:
+            return self._exchange(request)
+        except ConnectionError:
+            if not reused or self.answered:
+                raise
+            return self._exchange(request)
+
+    def _exchange(self, request: bytes) -> tuple[int, int]:
+        self.answered = False
         if self.sock is None:
             self.sock = self._connect()
         try:

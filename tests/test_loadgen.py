@@ -27,6 +27,12 @@ class _Handler(BaseHTTPRequestHandler):
                 chunk = BODY[start:start + 70_000]
                 self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/idle-close":  # answers, then drops the kept-alive connection unannounced
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            self.close_connection = True
         elif self.path == "/close":
             self.send_response(503)
             self.send_header("Content-Length", "4")
@@ -87,3 +93,14 @@ def test_throughput_counts_what_client_processes_completed_in_the_window(server)
     assert result["requests"] == result["statuses"]["200"] > 0
     assert result["ok_rps"] == result["requests"] / 1.0
     assert {path for path, _ in server.seen} == {"/length", "/chunked"}
+
+
+def test_a_keep_alive_connection_dropped_while_idle_is_reopened_for_the_next_get(server) -> None:
+    port = server.server_address[1]
+    conn = Connection(port, 10)
+    try:
+        assert conn.get(request_bytes("/idle-close", port)) == (200, 2)
+        assert conn.get(request_bytes("/length", port)) == (200, len(BODY))
+        assert [path for path, _ in server.seen] == ["/idle-close", "/length"]
+    finally:
+        conn.close()
