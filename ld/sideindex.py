@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ld.store import PUBLIC, Store
+from ld.times import helsinki_seconds_of_day
 from ld.tokens import TokenIndex, distinct
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class EventIndex:
         self._sets = sets
         self._texts = texts
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
+        self._seconds: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     # -- building --------------------------------------------------------------------------
@@ -167,6 +169,15 @@ class EventIndex:
 
     def column(self, key: str) -> Column:
         return self._columns[key]
+
+    def seconds_of_day(self, key: str) -> np.ndarray:
+        """Helsinki time of day of an instant column, in seconds: converted once per index (2M
+        instants at 1M events take ~100 ms)."""
+        with self._lock:
+            found = self._seconds.get(key)
+            if found is None:
+                found = self._seconds[key] = helsinki_seconds_of_day(self._columns[key].values)
+            return found
 
     def set(self, key: str) -> np.ndarray:
         return self.mask(self._sets[key])

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import pyoxigraph as ox
 
-from ld import geo, times
+from ld import geo
 from ld.filters import parse
 from ld.filters.build import Clause, Context, Order, all_of, bind
 from ld.errors import LdError
@@ -266,8 +266,7 @@ def _time_of_day(value: int, ctx: Context, name: str) -> Clause:
     predicate, key, op = _TIME_OF_DAY[name]
 
     def fast(ix: Any) -> Any:
-        column = ix.column(key)
-        return column.present & _COMPARE[op](times.helsinki_seconds_of_day(column.values), value)
+        return ix.column(key).present & _COMPARE[op](ix.seconds_of_day(key), value)
 
     return Clause(
         f"FILTER EXISTS {{ ?e {predicate} ?_t . {local_time_binds('?_t', '_t')} FILTER(?_tsecs {op} {value}) }}",
