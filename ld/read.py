@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
 from ld import geo
 from ld.errors import Gone, Moved, NotFound, PageNotFound
-from ld.filters.build import ListQuery
+from ld.filters.build import ListQuery, Order
 from ld.filters.catalog import INDEX, INDEXED_ORDERS, N_EVENTS
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
@@ -144,15 +144,19 @@ class Reader:
         """One page of a list; PageNotFound past the last page."""
         index = self._index_for(query)
         if index is not None:
-            start = (query.page - 1) * query.page_size
             count, iris = index.page(query.fast_mask(index), [(INDEXED_ORDERS[o.var], o.descending) for o in query.order],
-                                     start, query.page_size)
+                                     query.offset, query.page_size)
             self._check_page(query, count)
         elif query.resource.name == "event" and all(o.var in SORTABLE and not o.nulls_last for o in query.order):
-            count, iris = self._sorted_page(query)
+            # Ordered in memory with the sort values kept per generation (see ld.sortkeys).
+            count, iris = self._ordered_page(query, lambda o, matches: self.sort_keys.values(query.dataset, o.var))
         elif (query.resource.name in LINKS and query.dataset == PUBLIC and any(o.var == N_EVENTS for o in query.order)
-              and (figures := self.side_index.current()) is not None):
-            count, iris = self._counted_page(query, figures)
+              and (counted := self.side_index.current()) is not None):
+            # The template counts the events of every place or keyword to order a few: the counts
+            # come from the side index, the other order values from the store for the matches only.
+            count, iris = self._ordered_page(query, lambda o, matches: (
+                {iri: n for iri, (n, _) in counted.figures(LINKS[query.resource.name], matches).items()}
+                if o.var == N_EVENTS else self._order_values(o, matches, query.dataset)))
         else:
             count = int(next(iter(self.store.query(query.count(), dataset=query.dataset)))["count"].value)
             self._check_page(query, count)
@@ -167,23 +171,7 @@ class Reader:
             return None
         return self.side_index.current()
 
-    def _counted_page(self, query: ListQuery, index: Any) -> tuple[int, list[str]]:
-        """The same page as ``query.select()`` of a place or keyword list ordered by n_events: the
-        template counts the events of every place or keyword to order a few; the counts come
-        from the side index here, the other order values from the store for the matches only."""
-        matches = iris_of(self.store.query(query.matches(), dataset=query.dataset))
-        self._check_page(query, len(matches))
-        keys = []
-        for o in query.order:
-            if o.var == N_EVENTS:
-                values = {iri: n for iri, (n, _) in index.figures(LINKS[query.resource.name], matches).items()}
-            else:
-                values = self._order_values(o, matches, query.dataset)
-            keys.append((values, o.descending))
-        start = (query.page - 1) * query.page_size
-        return len(matches), order(matches, keys)[start:start + query.page_size]
-
-    def _order_values(self, key: Any, iris: list[str], dataset: Dataset) -> dict[str, Any]:
+    def _order_values(self, key: Order, iris: list[str], dataset: Dataset) -> dict[str, Any]:
         """The value ``ORDER BY`` sees for each IRI: with several, the first in that direction."""
         if not iris:
             return {}
@@ -199,13 +187,13 @@ class Reader:
                 found[row["e"].value] = value
         return found
 
-    def _sorted_page(self, query: ListQuery) -> tuple[int, list[str]]:
-        """The same page as ``query.select()``, ordered in memory (see ld.sortkeys)."""
+    def _ordered_page(self, query: ListQuery, values: Callable[[Order, list[str]], dict[str, Any]]) -> tuple[int, list[str]]:
+        """The same page as ``query.select()``: the matches ordered in memory, ``values(key,
+        matches)`` giving each ORDER BY key's value per IRI."""
         matches = iris_of(self.store.query(query.matches(), dataset=query.dataset))
         self._check_page(query, len(matches))
-        keys = [(self.sort_keys.values(query.dataset, o.var), o.descending) for o in query.order]
-        start = (query.page - 1) * query.page_size
-        return len(matches), order(matches, keys)[start:start + query.page_size]
+        keys = [(values(o, matches), o.descending) for o in query.order]
+        return len(matches), order(matches, keys)[query.offset:query.offset + query.page_size]
 
     @staticmethod
     def _check_page(query: ListQuery, count: int) -> None:

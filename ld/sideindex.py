@@ -26,21 +26,20 @@ import os
 import pickle
 import threading
 import weakref
-from pathlib import Path
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from ld.store import PUBLIC, Store
-from ld.times import helsinki_seconds_of_day
+from ld.times import from_micros, helsinki_seconds_of_day, micros
 from ld.tokens import TokenIndex, distinct
 
 log = logging.getLogger(__name__)
 
 EMPTY = np.zeros(0, np.int32)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -102,9 +101,9 @@ class EventIndex:
             found = ((row.get(b["e"]["value"]), b.get("v")) for b in _bindings(store, f"SELECT ?e ?v WHERE {{ {group} }}"))
             return [(r, v) for r, v in found if r is not None and v is not None]
 
-        terms = {key: _postings(pairs(group)) for key, group in spec.terms.items()}
-        columns = {key: _column(pairs(group), len(iris), _micros) for key, group in spec.instants.items()}
-        columns |= {key: _column(pairs(group), len(iris), float) for key, group in spec.numbers.items()}
+        terms = {key: _postings((r, v["value"]) for r, v in pairs(group)) for key, group in spec.terms.items()}
+        columns = {key: _column(pairs(group), len(iris), _micros, np.int64) for key, group in spec.instants.items()}
+        columns |= {key: _column(pairs(group), len(iris), float, np.float64) for key, group in spec.numbers.items()}
         sets = {
             key: distinct(np.array([r for b in _bindings(store, f"SELECT DISTINCT ?e WHERE {{ {group} }}")
                                      if (r := row.get(b["e"]["value"])) is not None], dtype=np.int32))
@@ -116,7 +115,7 @@ class EventIndex:
             texts[key] = TokenIndex.build(((r, v["value"]) for r, v in found), len(iris))
             for language, of in spec.languages.items():
                 if of == key:
-                    languages[language] = _postings([(r, {"value": v.get("xml:lang", "").lower()}) for r, v in found])
+                    languages[language] = _postings((r, v.get("xml:lang", "").lower()) for r, v in found)
         terms |= languages
         tables = {query: table(store, query) for query in spec.tables}
         return cls(store, generation, iris, terms, columns, sets, texts, tables)
@@ -197,7 +196,7 @@ class EventIndex:
         for iri in iris:
             rows = distinct(np.concatenate([self._terms[k].get(iri, EMPTY) for k in keys]))
             ends = end.values[rows][end.present[rows]]
-            out[iri] = (len(rows), _EPOCH + timedelta(microseconds=int(ends.max())) if len(ends) else None)
+            out[iri] = (len(rows), from_micros(ends.max()) if len(ends) else None)
         return out
 
     # -- answering -------------------------------------------------------------------------
@@ -349,15 +348,15 @@ def _bindings(store: Store, query: str) -> list[dict[str, Any]]:
     return json.loads(data)["results"]["bindings"]
 
 
-def _postings(pairs: list[tuple[int, dict[str, Any]]]) -> dict[str, np.ndarray]:
+def _postings(pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
+    """Rows by value, from (row, value) pairs."""
     by_value: dict[str, list[int]] = {}
-    for r, v in pairs:
-        by_value.setdefault(v["value"], []).append(r)
-    return {v: distinct(np.array(rows, dtype=np.int32)) for v, rows in by_value.items()}
+    for r, value in pairs:
+        by_value.setdefault(value, []).append(r)
+    return {value: distinct(np.array(found, dtype=np.int32)) for value, found in by_value.items()}
 
 
-def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[str], Any]) -> Column:
-    dtype = np.int64 if convert is _micros else np.float64
+def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[str], Any], dtype: type) -> Column:
     rows = np.array([r for r, _ in pairs], dtype=np.int64)
     found = np.array([convert(v["value"]) for _, v in pairs], dtype=dtype)
     present = np.zeros(n, bool)
@@ -371,12 +370,4 @@ def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[
 def _micros(lexical: str) -> int:
     """Microseconds since the epoch of an xsd:dateTime (a naive one taken as UTC)."""
     moment = datetime.fromisoformat(lexical.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def micros(moment: datetime) -> int:
-    """The column value of an instant (for comparisons with ``Column.values``)."""
-    return _micros(moment.isoformat())
+    return micros(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))

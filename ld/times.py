@@ -69,20 +69,33 @@ def _last_sundays(year: int) -> tuple[int, int]:
     return 31 - (q + 4) % 7, 31 - (q + 1) % 7
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware instant (how the side index keeps instants).
+
+    >>> micros(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC))
+    1000005
+    """
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    """The instant ``micros`` gave ``value`` for."""
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
 def _summer_time_table(first: int = 1900, last: int = 2200) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of summer time (01:00 UTC on those Sundays) per year, in µs since the epoch."""
-    def micros(year: int, month: int, day: int) -> int:
-        return int((datetime(year, month, day, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * 1_000_000
-
     starts, ends = [], []
     for year in range(first, last + 1):
         march, october = _last_sundays(year)
-        starts.append(micros(year, 3, march))
-        ends.append(micros(year, 10, october))
+        starts.append(micros(datetime(year, 3, march, 1, tzinfo=UTC)))
+        ends.append(micros(datetime(year, 10, october, 1, tzinfo=UTC)))
     return np.array(starts, np.int64), np.array(ends, np.int64)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIRST_YEAR = 1900
 _SUMMER_STARTS, _SUMMER_ENDS = _summer_time_table(_FIRST_YEAR)
 
@@ -92,7 +105,7 @@ def helsinki_seconds_of_day(micros: np.ndarray) -> np.ndarray:
 
     >>> summer = local_midnight(date(2026, 7, 1)) + timedelta(hours=16, minutes=30)
     >>> winter = local_midnight(date(2026, 1, 1)) + timedelta(hours=9, seconds=0.5)
-    >>> helsinki_seconds_of_day(np.array([(t - _EPOCH) // timedelta(microseconds=1) for t in (summer, winter)])).tolist()
+    >>> helsinki_seconds_of_day(np.array([micros(summer), micros(winter)])).tolist()
     [59400.0, 32400.5]
     """
     years = micros.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970 - _FIRST_YEAR

@@ -6,7 +6,9 @@ or as N-Triples literals; never as pasted request text.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 from datetime import datetime
 from string import Template
 from typing import Any, Callable, Iterable, Mapping
@@ -56,11 +58,7 @@ def all_of(*clauses: Clause) -> Clause:
 
 
 def _and(masks: Iterable[Any]) -> Any:
-    masks = iter(masks)
-    result = next(masks)
-    for m in masks:
-        result = result & m
-    return result
+    return reduce(operator.and_, masks)
 
 
 @dataclass(frozen=True)
@@ -90,6 +88,11 @@ class ListQuery:
     extra: dict[str, Any] = field(default_factory=dict)
     fast: tuple[Callable[[Any], Any], ...] | None = None  # every clause's side-index twin, if all have one
 
+    @property
+    def offset(self) -> int:
+        """How many matches come before this page."""
+        return (self.page - 1) * self.page_size
+
     def fast_mask(self, index: Any) -> Any:
         """The rows of ``index`` (an ld.sideindex.EventIndex) this query keeps."""
         return _and([index.everything(), *(f(index) for f in self.fast)])
@@ -116,10 +119,9 @@ class ListQuery:
             keys.append(f"DESC({o.var})" if o.descending else f"ASC({o.var})")
         keys.append("?e")
         where = self.where()[:-1] + optionals + "\n}"
-        offset = (self.page - 1) * self.page_size
         return (
             f"{sparql_prologue(PREFIXES)}SELECT DISTINCT ?e WHERE {where}\n"
-            f"ORDER BY {' '.join(keys)}\nLIMIT {self.page_size} OFFSET {offset}\n"
+            f"ORDER BY {' '.join(keys)}\nLIMIT {self.page_size} OFFSET {self.offset}\n"
         )
 
     def matches(self) -> str:

@@ -8,8 +8,10 @@ filled by :func:`ld.filters.build.bind` with pyoxigraph terms.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass, replace
+from functools import reduce
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -23,9 +25,9 @@ from ld.errors import LdError
 from ld.identity import Identity
 from ld.model import LANGUAGES, RESOURCES
 from ld.records import rdf_lang
-from ld.sideindex import IndexSpec, micros, per_generation, table
+from ld.sideindex import IndexSpec, per_generation, table
 from ld.tokens import TokenIndex
-from ld.times import HELSINKI, UTC, xsd
+from ld.times import HELSINKI, UTC, micros, xsd
 from ld.vocab import GEO, GRAPH, SCHEMA, XSD
 
 
@@ -680,14 +682,7 @@ def _language(value: list[str], ctx: Context, name: str) -> Clause:
     parts = {"in_language": [_in_language(value, ctx)], "translation": [_translation(value)]}.get(
         name, [_in_language(value, ctx), _translation(value)])
     return Clause(f"FILTER EXISTS {{ {' UNION '.join(p.pattern for p in parts)} }}",
-                  fast=lambda ix: _any_of(ix, parts))
-
-
-def _any_of(ix: Any, clauses: list[Clause]) -> Any:
-    result = clauses[0].fast(ix)
-    for clause in clauses[1:]:
-        result = result | clause.fast(ix)
-    return result
+                  fast=lambda ix: reduce(operator.or_, (p.fast(ix) for p in parts)))
 
 
 # Comparisons of one number with the parameter's value: audience ages and attendee capacities.
