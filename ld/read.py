@@ -13,13 +13,13 @@ from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
-from ld import geo
 from ld.errors import Gone, Moved, NotFound, PageNotFound
 from ld.filters.build import ListQuery, Order
 from ld.filters.catalog import INDEX, INDEXED_ORDERS, N_EVENTS
 from ld.identity import ANONYMOUS, Identity
 from ld.iris import Iris
-from ld.model import Resource
+from ld.model import EVENT, Resource
+from ld.memo import Memo
 from ld.render import Entities, Node, View, render, wanted
 from ld.sideindex import SideIndex
 from ld.sortkeys import SORTABLE, SortKeys, iris_of, order
@@ -42,6 +42,9 @@ class Reader:
         self.store = store
         self.iris = iris
         self.sort_keys = SortKeys(store)
+        # The places, keywords... pages include, fetched and rendered (events are too many to keep).
+        self._records = Memo(store.generation, size=10_000)
+        self._renders = Memo(store.generation, size=20_000)
         self.side_index = SideIndex.beside(store, INDEX, background=background_index)
         self._figures_cache: dict[str, tuple[int, datetime | None]] = {}
         self._figures_generation: int | None = None
@@ -63,12 +66,23 @@ class Reader:
         return entities
 
     def _fetch_nodes(self, iris: list[str], dataset: Dataset, entities: Entities) -> None:
-        values = " ".join(term(ox.NamedNode(i)) for i in iris)
+        shared = self._records.current() if dataset == PUBLIC else None
+        known = shared.get_many(iris) if shared is not None else {}
+        for nodes in known.values():
+            entities.nodes.update(nodes)
+        missing = [i for i in iris if i not in known]
+        if not missing:
+            return
+        values = " ".join(term(ox.NamedNode(i)) for i in missing)
         for s, p, o in self.store.query(
             f"SELECT ?s ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?s {term(LEI.record)} ?e . ?s ?p ?o }}",
             dataset=dataset,
         ):
             entities.add(s, p, o)
+        if shared is not None:
+            for iri in missing:
+                if (resource := entities.resource_of(iri)) is not None and resource is not EVENT:
+                    shared.put(iri, entities.record(iri))
 
     # -- request-time figures ------------------------------------------------------------
     def computed(self, entities: Entities, now: datetime) -> dict[tuple[str, str], Any]:
@@ -121,14 +135,13 @@ class Reader:
 
     # -- views -----------------------------------------------------------------------------
     def view(self, *, identity: Identity = ANONYMOUS, include: Iterable[str] = (), srid: int | None = None) -> View:
-        position = None
-        if srid is not None and srid != 4326:
-            position = lambda coords: geo.round_position(geo.from_wgs84(coords[0], coords[1], srid), srid)  # noqa: E731
         return View(
             base=self.iris.base,
             include=frozenset(include),
             admin=lambda node: _may_edit(identity, node),
-            position=position,
+            srid=srid,
+            # What an anonymous caller sees depends on the data only: renders are shared.
+            shared=None if identity.authenticated else self._renders.current(),
         )
 
     def render_all(self, iris: list[str], dataset: Dataset, view: View, now: datetime) -> list[dict[str, Any]]:

@@ -7,14 +7,17 @@ caller hands it an :class:`Entities` bag already fetched from the store.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
 from ld.context import CONTEXT_PATH, date_only_override
-from ld.model import BY_CLASS, COMPUTED, GEOJSON, LANG, NESTED, REF, URL, VOCAB, WHEN, Field, Resource
+from ld import geo
+from ld.memo import Bucket
+from ld.model import BY_CLASS, COMPUTED, RESOURCES, GEOJSON, LANG, NESTED, REF, URL, VOCAB, WHEN, Field, Resource
 from ld.records import json_lang
 from ld.vocab import LE, LEI, RDF, SCHEMA, XSD
 
@@ -52,6 +55,19 @@ class Entities:
             node = self.nodes[key] = Node()
         node.values.setdefault(predicate.value, []).append(obj)
 
+    def record(self, iri: str) -> dict[str, "Node"]:
+        """The nodes of one record: its own and the blank nodes it holds, however deep."""
+        found: dict[str, Node] = {}
+        todo = [iri]
+        while todo:
+            key = todo.pop()
+            node = self.nodes.get(key)
+            if node is None or key in found:
+                continue
+            found[key] = node
+            todo.extend("_:" + o.value for values in node.values.values() for o in values if isinstance(o, ox.BlankNode))
+        return found
+
     def node(self, subject: ox.NamedNode | ox.BlankNode | str) -> Node | None:
         return self.nodes.get(subject if isinstance(subject, str) else _key(subject))
 
@@ -77,14 +93,17 @@ class View:
     include: frozenset[str] = frozenset()
     admin: Callable[[Node], bool] = lambda node: False  # may the caller see admin-only fields?
     computed: Callable[[str, str, Field], Any] | None = None  # (resource, iri, field) -> value
-    position: Callable[[list[float]], list[float]] | None = None  # reprojection for ?srid=
+    srid: int | None = None  # coordinates reprojected for ?srid=
+    # Renders of expanded entities kept across requests (ld.memo), for views whose output depends
+    # on the data only; their computed fields are filled for each use.
+    shared: Bucket | None = None
 
     @property
     def context_url(self) -> str:
         return self.base + CONTEXT_PATH
 
     def nested(self) -> "View":
-        return View(self.base, self.include - _INCLUDE_STOP, self.admin, self.computed, self.position)
+        return replace(self, include=self.include - _INCLUDE_STOP)
 
 
 def wanted(resource: Resource, iri: str, entities: Entities, view: View) -> Iterable[str]:
@@ -170,9 +189,9 @@ def _value(f: Field, o: Any, entities: Entities, view: View) -> Any:
     if kind == REF:
         if (_expanded(f, view)) and entities.resource_of(o.value) is not None:
             nested = view.nested()
-            done = entities.rendered.get((o.value, nested))
+            done = entities.rendered.get((o.value, nested.include))
             if done is None:
-                done = entities.rendered[(o.value, nested)] = render(o.value, entities, nested)
+                done = entities.rendered[(o.value, nested.include)] = _expansion(o.value, entities, nested)
             return done
         return {"@id": o.value}
     if kind in (URL,):
@@ -182,10 +201,45 @@ def _value(f: Field, o: Any, entities: Entities, view: View) -> Any:
     if kind == GEOJSON:
         geometry = entities.node(o)
         coords = json.loads(geometry.one(LE.coordinates).value) if geometry else None
-        if coords is not None and view.position is not None:
-            coords = view.position(coords)
+        if coords is not None and view.srid not in (None, geo.WGS84):
+            coords = geo.round_position(geo.from_wgs84(coords[0], coords[1], view.srid), view.srid)
         return {"type": "Point", "coordinates": coords}
     return _literal(o)
+
+
+def _expansion(iri: str, entities: Entities, view: View) -> dict[str, Any]:
+    """An expanded reference: rendered, or a shared render with this request's computed fields."""
+    resource = entities.resource_of(iri)
+    if view.shared is None or not _shareable(resource.name):
+        return render(iri, entities, view)
+    key = (iri, view.include, view.srid)
+    done = view.shared.get(key)
+    if done is None:
+        done = render(iri, entities, replace(view, computed=None))
+        view.shared.put(key, done)
+    computed = [f for f in resource.fields if f.kind == COMPUTED]
+    if not computed or view.computed is None:
+        return done
+    out = dict(done)  # the shared render has the computed keys (None) in place: order kept
+    for f in computed:
+        out[f.key] = view.computed(resource.name, iri, f)
+    return out
+
+
+@lru_cache(maxsize=None)
+def _shareable(name: str) -> bool:
+    """Whether a render of the resource is the same for every anonymous request of a generation
+    once its own computed fields are set: nothing it may expand has computed fields (those
+    change with the time of the request), however deep, and it is not an event (too many, and
+    a deleted one renders differently by caller)."""
+    if name == "event":
+        return False
+    for f in RESOURCES[name].fields:
+        if f.kind == REF and (f.expand or f.includable):
+            target = RESOURCES[f.target]
+            if any(g.kind == COMPUTED for g in target.fields) or not _shareable(target.name):
+                return False
+    return True
 
 
 def _literal(o: Any) -> Any:
