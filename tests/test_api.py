@@ -122,3 +122,10 @@ def test_n_events_and_upcoming_are_exact_at_request_time(generated_store, genera
     body = client.simulate_get(f"/linkedevents/v1/place/{place_id}/").json
     assert body["n_events"] == len(here)
     assert body["has_upcoming_events"] == any(event_span(e["start_time"], e["end_time"])[1] > now for e in here)
+
+
+def test_json_bodies_are_compact_utf8_and_take_any_integer() -> None:
+    from endpoint.resources import _json
+
+    assert _json({"name": {"fi": "Kesä"}, "n": [1, 2.5]}) == '{"name":{"fi":"Kesä"},"n":[1,2.5]}'.encode()
+    assert json.loads(_json({"big": 2**70})) == {"big": 2**70}  # beyond orjson's 64 bits
