@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator
 
-import pyoxigraph as ox
-
 from ld import shacl
 from ld.errors import InvalidRecord
+from ld.expansion import Triple
 from ld.inputs import Item
 from ld.iris import Iris
 from ld.model import REF, URL
@@ -112,13 +111,13 @@ class Preparer:
         return batch
 
     @staticmethod
-    def _expand(pending: list[tuple[Record, str]]) -> dict[str, list[ox.Triple] | InvalidRecord]:
+    def _expand(pending: list[tuple[Record, str]]) -> dict[str, list[Triple] | InvalidRecord]:
         """Expand the batch in one go; if that fails, record by record to find the culprit."""
         try:
             return expand_batch([r for r, _ in pending])
         except (SyntaxError, ValueError):
             pass
-        out: dict[str, list[ox.Triple] | InvalidRecord] = {}
+        out: dict[str, list[Triple] | InvalidRecord] = {}
         for record, _ in pending:
             try:
                 out[record.iri] = expand(record)

@@ -12,7 +12,9 @@ from typing import Any, Iterable
 
 import pyoxigraph as ox
 
+from ld import expansion
 from ld.context import context
+from ld.expansion import Triple, Unplanned
 from ld.model import EVENT
 from ld.records import LOAD_TERMS, Record
 from ld.store import term
@@ -36,18 +38,39 @@ _SAME_AS = SCHEMA.sameAs
 _RECORD = LEI.record
 
 
-def expand(record: Record) -> list[ox.Triple]:
-    """The triples of the record's JSON-LD document (pyoxigraph's JSON-LD parser, inline context)."""
-    data = json.dumps(record.document, ensure_ascii=False).encode("utf-8")
-    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+def expand(record: Record) -> list[Triple]:
+    """The triples of the record's JSON-LD document."""
+    try:
+        return expansion.triples(record)
+    except Unplanned:
+        return _parse(record.document)
 
 
-def expand_batch(records: list[Record]) -> dict[str, list[ox.Triple]]:
-    """The triples of many records at once, by record IRI.
+def _parse(document: dict) -> list[Triple]:
+    """The triples of a JSON-LD document by pyoxigraph's JSON-LD parser (inline context)."""
+    data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    return [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
 
-    Processing the (large) context once per batch instead of once per record makes expansion
-    four times faster. Blank nodes are assigned to the record whose node contains them.
-    """
+
+def expand_batch(records: list[Record]) -> dict[str, list[Triple]]:
+    """The triples of many records at once, by record IRI: by the plan of ``ld.expansion``, and
+    those it does not cover by pyoxigraph's JSON-LD parser, all in one document (see
+    :func:`_parse_batch`)."""
+    out: dict[str, list[Triple]] = {}
+    unplanned = []
+    for record in records:
+        try:
+            out[record.iri] = expansion.triples(record)
+        except Unplanned:
+            unplanned.append(record)
+    if unplanned:
+        out.update(_parse_batch(unplanned))
+    return out
+
+
+def _parse_batch(records: list[Record]) -> dict[str, list[Triple]]:
+    """Processing the (large) context once per batch instead of once per record makes the parser
+    four times faster. Blank nodes are assigned to the record whose node contains them."""
     shared = context()["@context"]
     nodes = []
     for record in records:
@@ -57,14 +80,14 @@ def expand_batch(records: list[Record]) -> dict[str, list[ox.Triple]]:
             node["@context"] = local[1]
         nodes.append(node)
     data = json.dumps({"@context": {**shared, **LOAD_TERMS}, "@graph": nodes}, ensure_ascii=False).encode("utf-8")
-    triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+    triples = [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
     parent: dict[str, str] = {}
+    for s, _, o in triples:
+        if isinstance(o, ox.BlankNode):
+            parent[_key(o)] = _key(s)
+    out: dict[str, list[Triple]] = {r.iri: [] for r in records}
     for t in triples:
-        if isinstance(t.object, ox.BlankNode):
-            parent[_key(t.object)] = _key(t.subject)
-    out: dict[str, list[ox.Triple]] = {r.iri: [] for r in records}
-    for t in triples:
-        owner = _key(t.subject)
+        owner = _key(t[0])
         while owner not in out and owner in parent:
             owner = parent[owner]
         out.setdefault(owner, []).append(t)
@@ -84,48 +107,48 @@ def is_public(record: Record, private_sources: frozenset[str] = frozenset()) -> 
     )
 
 
-def record_nquads(record: Record, triples: list[ox.Triple], *, public: bool) -> bytes:
+def record_nquads(record: Record, triples: list[Triple], *, public: bool) -> bytes:
     """The record's triples, plus bookkeeping, enrichment and index, placed into graphs, as N-Quads."""
     entity = ox.NamedNode(record.iri)
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     tombstone = not public and record.document.get("deleted")
-    placed: dict[ox.NamedNode, list[ox.Triple]] = {PUBLIC: [], RESTRICTED: []}
+    placed: dict[ox.NamedNode, list[str]] = {PUBLIC: [], RESTRICTED: []}
     subjects: dict[ox.NamedNode, dict] = {PUBLIC: {}, RESTRICTED: {}}  # each marked with lei:record
     for t in triples:
-        s, p, _ = t  # unpacked once: every attribute read of a pyoxigraph term makes a new object
+        s, p, o = t
+        # A term's str() is its N-Triples form, escapes included (so " .\n" only ever ends a line).
+        line = f"{s} {p} {o} "
         if public and p not in _ADMIN_PREDICATES:
             graph = PUBLIC
         else:
             graph = RESTRICTED
             if tombstone and p in _TOMBSTONE_PREDICATES and s == entity:
-                placed[PUBLIC].append(t)
+                placed[PUBLIC].append(line)
                 subjects[PUBLIC][s] = None
-        placed[graph].append(t)
+        placed[graph].append(line)
         subjects[graph][s] = None
     out = []
-    for graph, in_graph in placed.items():
-        if in_graph:
-            in_graph.extend(ox.Triple(s, _RECORD, entity) for s in subjects[graph])
-            # Serializing triples and naming the graph at each line's end is ten times cheaper than
-            # making and serializing quads. Safe: N-Triples escapes newlines inside literals, so
-            # " .\n" only ever ends a line.
-            lines = ox.serialize(in_graph, format=ox.RdfFormat.N_TRIPLES)
-            out.append(lines.replace(b" .\n", b" " + str(graph).encode() + b" .\n"))
-    return b"".join(out)
+    for graph, lines in placed.items():
+        if lines:
+            end = f"{graph} .\n"
+            lines.extend(f"{s} {_RECORD} {entity} " for s in subjects[graph])
+            out.append(end.join(lines))
+            out.append(end)
+    return "".join(out).encode()
 
 
-def enrichment(triples: list[ox.Triple]) -> list[ox.Triple]:
+def enrichment(triples: Iterable[Triple]) -> list[Triple]:
     """Links a linked-data client expects that the API JSON cannot express: GeoSPARQL WKT for
     positions, the YSO concept of a YSO keyword."""
-    extra: list[ox.Triple] = []
+    extra: list[Triple] = []
     for s, p, o in triples:
         if p == _COORDINATES:
             lon, lat = json.loads(o.value)[:2]
-            extra.append(ox.Triple(s, _AS_WKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
+            extra.append((s, _AS_WKT, ox.Literal(f"POINT({lon!r} {lat!r})", datatype=_WKT)))
         elif p == _IDENTIFIER:
             value = o.value
             if value.startswith("yso:"):
-                extra.append(ox.Triple(s, _SAME_AS, YSO[value[4:]]))
+                extra.append((s, _SAME_AS, YSO[value[4:]]))
     return extra
 
 
@@ -149,12 +172,11 @@ def document_triples(document: dict, context_url: str) -> list[ox.Triple]:
             return [inline if c == context_url else c for c in ctx]
         return ctx
 
-    data = json.dumps(inline_context(document), ensure_ascii=False).encode("utf-8")
-    triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
-    return triples + enrichment(triples)
+    triples = _parse(inline_context(document))
+    return [ox.Triple(*t) for t in triples + enrichment(triples)]
 
 
-def _listing(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
+def _listing(record: Record, entity: ox.NamedNode) -> list[Triple]:
     """One index key for what every event list asks first: its type and whether it is deleted.
 
     A single pattern (``?e lei:listing "General"``) instead of a join of ``le:typeId`` with a
@@ -164,10 +186,10 @@ def _listing(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
     key = str(record.document.get("type_id"))
     if record.document.get("deleted"):
         key += " deleted"
-    return [ox.Triple(entity, LEI.listing, ox.Literal(key))]
+    return [(entity, LEI.listing, ox.Literal(key))]
 
 
-def _span(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
+def _span(record: Record, entity: ox.NamedNode) -> list[Triple]:
     """Start and end as UTC instants (index triples): what time filters compare."""
     if record.resource is not EVENT:
         return []
@@ -176,7 +198,7 @@ def _span(record: Record, entity: ox.NamedNode) -> list[ox.Triple]:
     except (TypeError, ValueError):
         return []  # malformed times are SHACL's to report
     return [
-        ox.Triple(entity, predicate, ox.Literal(xsd(moment), datatype=XSD.dateTime))
+        (entity, predicate, ox.Literal(xsd(moment), datatype=XSD.dateTime))
         for predicate, moment in ((LEI.start, start), (LEI.end, end))
         if moment is not None
     ]

@@ -238,7 +238,7 @@ class _Graph:
 
     __slots__ = ("index", "has_subclasses")
 
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+    def __init__(self, triples: Iterable) -> None:
         index: dict[Any, dict[ox.NamedNode, list[Any]]] = {}
         for s, p, o in triples:
             d = index.get(s)
@@ -732,8 +732,9 @@ def compiled() -> Compiled:
 # --- validation ----------------------------------------------------------------------------------
 
 
-def violations(triples: Iterable[ox.Triple], shapes: Compiled | None = None) -> list[Violation]:
-    """Every violation of the triples of one record (empty when they conform)."""
+def violations(triples: Iterable, shapes: Compiled | None = None) -> list[Violation]:
+    """Every violation of the triples of one record (empty when they conform). Triples are
+    ox.Triple or (subject, predicate, object) tuples."""
     shapes = shapes or compiled()
     g = _Graph(triples)
     found: list[Violation] = []
@@ -763,7 +764,7 @@ def violations(triples: Iterable[ox.Triple], shapes: Compiled | None = None) -> 
     return found
 
 
-def check(record: Record, triples: list[ox.Triple]) -> None:
+def check(record: Record, triples: list) -> None:
     """Raise ``InvalidRecord`` naming the failing field when the record violates its shape.
 
     One error lists every violation of the record; its ``path`` is the JSON key of the first.
@@ -773,10 +774,10 @@ def check(record: Record, triples: list[ox.Triple]) -> None:
         return
     entity = ox.NamedNode(record.iri)
     positions: dict[Any, int] = {}
-    for t in triples:
-        if t.predicate == _LEI_POSITION_NODE:
+    for s, p, o in triples:
+        if p == _LEI_POSITION_NODE:
             try:
-                positions[t.subject] = int(t.object.value)
+                positions[s] = int(o.value)
             except ValueError:
                 pass
     found.sort(key=lambda v: (v.focus != entity, positions.get(v.focus, -1), v.path, v.component))

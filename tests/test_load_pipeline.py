@@ -124,18 +124,18 @@ def _real(name: str) -> list[dict]:
     return data["data"] if isinstance(data, dict) else data
 
 
-def _placed_one_by_one(record, triples: list[ox.Triple], public: bool) -> set[ox.Quad]:
+def _placed_one_by_one(record, triples: list, public: bool) -> set[ox.Quad]:
     """The placement rules of ld.rdf spelled out quad by quad: the reference for record_nquads."""
     entity = ox.NamedNode(record.iri)
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     out: set[ox.Quad] = set()
-    for t in triples:
-        if public and t.predicate not in _ADMIN_PREDICATES:
-            out.add(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
+    for s, p, o in triples:
+        if public and p not in _ADMIN_PREDICATES:
+            out.add(ox.Quad(s, p, o, PUBLIC))
             continue
-        out.add(ox.Quad(t.subject, t.predicate, t.object, RESTRICTED))
-        if not public and record.document.get("deleted") and t.subject == entity and t.predicate in _TOMBSTONE_PREDICATES:
-            out.add(ox.Quad(t.subject, t.predicate, t.object, PUBLIC))
+        out.add(ox.Quad(s, p, o, RESTRICTED))
+        if not public and record.document.get("deleted") and s == entity and p in _TOMBSTONE_PREDICATES:
+            out.add(ox.Quad(s, p, o, PUBLIC))
     out |= {ox.Quad(q.subject, LEI.record, entity, q.graph_name) for q in list(out)}
     return out
 

@@ -129,8 +129,8 @@ def test_generated_data_exercises_the_shapes(generated_records):
     for rec, triples in generated_records:
         if rec.resource.name != "event":
             continue
-        kinds = {t.predicate.value.rsplit("/", 1)[-1]: t.object.datatype.value.rsplit("#", 1)[-1]
-                 for t in triples if t.predicate.value in ("http://schema.org/startDate", "http://schema.org/endDate")}
+        kinds = {p.value.rsplit("/", 1)[-1]: o.datatype.value.rsplit("#", 1)[-1]
+                 for _, p, o in triples if p.value in ("http://schema.org/startDate", "http://schema.org/endDate")}
         whens[(kinds.get("startDate"), kinds.get("endDate"))] += 1
     assert whens[("dateTime", "dateTime")] > 1000
     assert whens[("date", "date")] > 10       # compared as dates
@@ -333,7 +333,7 @@ def test_missing_id_is_refused_before_validation_and_by_the_shapes():
     assert caught.value.path == "id"
     # The shapes require it too, should a record ever reach them without one.
     rec, triples = record_of(copy.deepcopy(EVENT), "event")
-    triples = [t for t in triples if t.predicate.value != "http://schema.org/identifier"]
+    triples = [t for t in triples if t[1].value != "http://schema.org/identifier"]
     with pytest.raises(InvalidRecord) as caught:
         shacl.check(rec, triples)
     assert caught.value.path == "id"
@@ -434,9 +434,9 @@ def by_record(sample, results) -> list[set[tuple[Any, str]]]:
     subjects: dict[Any, set[int]] = {}
     objects: dict[Any, set[int]] = {}  # a literal can be a focus node too (offers: ["free"])
     for i, (_, triples) in enumerate(sample):
-        for t in triples:
-            subjects.setdefault(t.subject, set()).add(i)
-            objects.setdefault(t.object, set()).add(i)
+        for s, _, o in triples:
+            subjects.setdefault(s, set()).add(i)
+            objects.setdefault(o, set()).add(i)
     found: list[set[tuple[Any, str]]] = [set() for _ in sample]
     for focus, name, _ in results:
         for i in subjects.get(focus) or objects[focus]:
