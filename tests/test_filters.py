@@ -752,6 +752,12 @@ STORE_CASES: list[tuple[str, dict[str, str], list[str] | set[str]]] = [
     ("keyword", {"free_text": "cheeese", "show_all_keywords": "1"}, ["test:c1", "test:c2", "test:c3"]),
     ("keyword", {"free_text": "cheeese"}, []),  # none of them has events
     ("keyword", {"free_text": "musiiki", "show_deprecated": "1"}, ["yso:k1"]),
+    # text led by the labels that contain it (a per-generation table): the same as without the store
+    ("keyword", {"text": "SOITTO"}, {"yso:k1"}),
+    ("keyword", {"text": "musiikki", "show_deprecated": "true"}, {"yso:k1", "yso:old"}),
+    ("keyword", {"text": "no such label"}, set()),
+    ("place", {"text": "KISSA"}, {"tprek:1"}),
+    ("place", {"text": "mannerheim"}, {"tprek:1"}),
 ]
 
 
