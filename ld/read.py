@@ -28,6 +28,8 @@ from ld.times import UTC, parse_instant
 from ld.vocab import LE, LEI, SCHEMA, XSD
 
 _NEVER = ox.Literal("0001-01-01T00:00:00Z", datatype=XSD.dateTime)
+# Index triples no rendering reads: a tenth of an event's rows, not handed to Python.
+_NOT_RENDERED = f"FILTER(?p NOT IN ({', '.join(term(p) for p in (LEI.record, LEI.start, LEI.end, LEI.listing))}))"
 _MAX_DEPTH = 4  # expansion levels: event -> sub_events -> their images ...
 
 
@@ -75,7 +77,7 @@ class Reader:
             return
         values = " ".join(term(ox.NamedNode(i)) for i in missing)
         for s, p, o in self.store.query(
-            f"SELECT ?s ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?s {term(LEI.record)} ?e . ?s ?p ?o }}",
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?s {term(LEI.record)} ?e . ?s ?p ?o {_NOT_RENDERED} }}",
             dataset=dataset,
         ):
             entities.add(s, p, o)
