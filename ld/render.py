@@ -47,6 +47,7 @@ class Entities:
     # Expanded references rendered so far, by (IRI, view): a page of events shares its places,
     # keywords and images, each rendered once.
     rendered: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
+    _resources: dict[str, Resource | None] = field(default_factory=dict, repr=False)
 
     def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
         key = _key(subject)
@@ -72,13 +73,15 @@ class Entities:
         return self.nodes.get(subject if isinstance(subject, str) else _key(subject))
 
     def resource_of(self, iri: str) -> Resource | None:
+        try:
+            return self._resources[iri]  # asked for every reference of every field rendered
+        except KeyError:
+            pass
         node = self.nodes.get(iri)
-        if node is None:
-            return None
-        for cls in node.all(RDF.type):
-            if cls.value in BY_CLASS:
-                return BY_CLASS[cls.value]
-        return None
+        found = next((BY_CLASS[c.value] for c in node.all(RDF.type) if c.value in BY_CLASS), None) if node else None
+        if node is not None:
+            self._resources[iri] = found
+        return found
 
 
 def _key(node: ox.NamedNode | ox.BlankNode) -> str:
@@ -248,18 +251,18 @@ def _literal(o: Any) -> Any:
         return None
     if not isinstance(o, ox.Literal):
         return o.value
-    dt = o.datatype
-    if dt == RDF.JSON:
-        return json.loads(o.value)
-    if dt == XSD.boolean:
-        return o.value == "true"
-    if dt == XSD.integer:
-        return int(o.value)
-    if dt in (XSD.double, XSD.decimal):
-        return float(o.value)
-    if dt == XSD.dateTime:
-        return _datetime(o)
-    return o.value
+    convert = _BY_DATATYPE.get(o.datatype.value)
+    return convert(o) if convert is not None else o.value
+
+
+_BY_DATATYPE: dict[str, Callable[[ox.Literal], Any]] = {
+    RDF.JSON.value: lambda o: json.loads(o.value),
+    XSD.boolean.value: lambda o: o.value == "true",
+    XSD.integer.value: lambda o: int(o.value),
+    XSD.double.value: lambda o: float(o.value),
+    XSD.decimal.value: lambda o: float(o.value),
+    XSD.dateTime.value: lambda o: _datetime(o),
+}
 
 
 def _datetime(o: ox.Literal | None) -> str | None:
