@@ -8,6 +8,7 @@ from datetime import datetime
 from conftest import BASE, load_records
 from ld.identity import Identity
 from ld.iris import Iris
+from ld.memo import Memo
 from ld.read import Reader
 from ld.store import PUBLIC, OxigraphStore
 from ld.times import UTC
@@ -74,3 +75,17 @@ def test_callers_who_may_see_more_get_no_shared_renders(generated_store: Oxigrap
     reader = Reader(generated_store, Iris(BASE))
     assert reader.view().shared is not None
     assert reader.view(identity=Identity(user="admin", superuser=True)).shared is None
+
+
+def test_a_bucket_keeps_the_most_recently_used_and_a_new_generation_starts_empty() -> None:
+    generation = [1]
+    memo = Memo(lambda: generation[0], size=2)
+    bucket = memo.current()
+    bucket.put("a", 1)
+    bucket.put("b", 2)
+    assert bucket.get("a") == 1  # "b" is now the least recently used
+    bucket.put("c", 3)
+    assert bucket.get_many(["a", "b", "c"]) == {"a": 1, "c": 3}
+    assert memo.current() is bucket
+    generation[0] = 2
+    assert memo.current() is not bucket and memo.current().get("a") is None
