@@ -24,18 +24,20 @@ import json
 import logging
 import os
 import pickle
+import re
 import threading
 import weakref
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ld.store import PUBLIC, Store
 from ld.times import from_micros, helsinki_seconds_of_day, micros
-from ld.tokens import TokenIndex, distinct
+from ld.tokens import TokenIndex, TokenIndexBuilder, distinct
 
 log = logging.getLogger(__name__)
 
@@ -91,31 +93,29 @@ class EventIndex:
     # -- building --------------------------------------------------------------------------
     @classmethod
     def build(cls, store: Store, spec: IndexSpec) -> EventIndex:
+        """Each extraction is one SELECT whose solutions are consumed as the store produces them,
+        keeping only row numbers and distinct values: the store decodes every term it returns
+        (a few µs each, most of the build), and a million events' texts are a gigabyte. The groups
+        are not joined with the listing key in the store, which would cost a seek per event (three
+        times the whole query); subjects other than listed events are dropped here."""
         generation = store.generation()
-        iris = sorted({b["e"]["value"] for b in _bindings(store, "SELECT DISTINCT ?e WHERE { ?e lei:listing ?_l }")})
-        row = {iri: i for i, iri in enumerate(iris)}
+        iris, listing = _events(store)
+        n = len(iris)
+        row_of = {iri: i for i, iri in enumerate(iris)}.get
 
-        # The groups are not joined with the listing key in the store, which would cost a seek per
-        # event (three times the whole query); subjects other than listed events are dropped here.
-        def pairs(group: str) -> list[tuple[int, dict[str, Any]]]:
-            found = ((row.get(b["e"]["value"]), b.get("v")) for b in _bindings(store, f"SELECT ?e ?v WHERE {{ {group} }}"))
-            return [(r, v) for r, v in found if r is not None and v is not None]
-
-        terms = {key: _postings((r, v["value"]) for r, v in pairs(group)) for key, group in spec.terms.items()}
-        columns = {key: _column(pairs(group), len(iris), _micros, np.int64) for key, group in spec.instants.items()}
-        columns |= {key: _column(pairs(group), len(iris), float, np.float64) for key, group in spec.numbers.items()}
-        sets = {
-            key: distinct(np.array([r for b in _bindings(store, f"SELECT DISTINCT ?e WHERE {{ {group} }}")
-                                     if (r := row.get(b["e"]["value"])) is not None], dtype=np.int32))
-            for key, group in spec.sets.items()
-        }
+        terms = {key: _postings(*listing, n) if group == LISTING else _postings(*_term_pairs(store, group, row_of), n)
+                 for key, group in spec.terms.items()}
+        columns = {key: _column(*_lexical_pairs(store, group, row_of), n, _micros_of, np.int64)
+                   for key, group in spec.instants.items()}
+        columns |= {key: _column(*_lexical_pairs(store, group, row_of), n, _floats_of, np.float64)
+                    for key, group in spec.numbers.items()}
+        sets = {key: distinct(_subject_rows(store, group, row_of)) for key, group in spec.sets.items()}
         texts, languages = {}, {}
         for key, group in spec.texts.items():
-            found = pairs(group)
-            texts[key] = TokenIndex.build(((r, v["value"]) for r, v in found), len(iris))
-            for language, of in spec.languages.items():
-                if of == key:
-                    languages[language] = _postings((r, v.get("xml:lang", "").lower()) for r, v in found)
+            tagged = [language for language, of in spec.languages.items() if of == key]
+            texts[key], tags = _text_index(store, group, row_of, n, bool(tagged))
+            for language in tagged:
+                languages[language] = _postings(*tags, n)
         terms |= languages
         tables = {query: table(store, query) for query in spec.tables}
         return cls(store, generation, iris, terms, columns, sets, texts, tables)
@@ -348,23 +348,138 @@ def _bindings(store: Store, query: str) -> list[dict[str, Any]]:
     return json.loads(data)["results"]["bindings"]
 
 
-def _postings(pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
-    """Rows by value, from (row, value) pairs."""
-    by_value: dict[str, list[int]] = {}
-    for r, value in pairs:
-        by_value.setdefault(value, []).append(r)
-    return {value: distinct(np.array(found, dtype=np.int32)) for value, found in by_value.items()}
+LISTING = "?e lei:listing ?v"  # the events of the list; a term group this is comes with the rows
 
 
-def _column(pairs: list[tuple[int, dict[str, Any]]], n: int, convert: Callable[[str], Any], dtype: type) -> Column:
-    rows = np.array([r for r, _ in pairs], dtype=np.int64)
-    found = np.array([convert(v["value"]) for _, v in pairs], dtype=dtype)
+def _solutions(store: Store, query: str) -> Any:
+    """The solutions of a SELECT over the public graph, as the store produces them: iterating
+    them costs no more than the engine's own serializations and holds no result text."""
+    return store.query(query, dataset=PUBLIC)
+
+
+def _events(store: Store) -> tuple[list[str], tuple[np.ndarray, np.ndarray, list[str]]]:
+    """The listed events' IRIs, sorted (the rows), and the postings pairs of ``LISTING``."""
+    subjects: list[str] = []
+    ids: dict[str, int] = {}
+    found = array("i")
+    for e, v in _solutions(store, f"SELECT ?e ?v WHERE {{ {LISTING} }}"):
+        subjects.append(e.value)
+        found.append(ids.setdefault(v.value, len(ids)))
+    iris = sorted(set(subjects))
+    row_of = {iri: i for i, iri in enumerate(iris)}
+    rows = np.fromiter(map(row_of.__getitem__, subjects), np.int64, len(subjects))
+    return iris, (rows, np.frombuffer(found, np.int32).astype(np.int64), list(ids))
+
+
+def _term_pairs(store: Store, group: str, row_of: Callable[[str], int | None]
+                ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(rows, value numbers, values by number) of ``?e`` and ``?v``, listed events only."""
+    ids: dict[str, int] = {}
+    rows, numbers = array("i"), array("i")
+    for e, v in _solutions(store, f"SELECT ?e ?v WHERE {{ {group} }}"):
+        r = row_of(e.value)
+        if r is not None and v is not None:
+            rows.append(r)
+            value = v.value
+            number = ids.get(value)
+            if number is None:
+                number = ids[value] = len(ids)
+            numbers.append(number)
+    return np.frombuffer(rows, np.int32).astype(np.int64), np.frombuffer(numbers, np.int32).astype(np.int64), list(ids)
+
+
+def _lexical_pairs(store: Store, group: str, row_of: Callable[[str], int | None]) -> tuple[np.ndarray, list[str]]:
+    """(rows, lexical forms of ``?v``), listed events only."""
+    rows, values = array("i"), []
+    for e, v in _solutions(store, f"SELECT ?e ?v WHERE {{ {group} }}"):
+        r = row_of(e.value)
+        if r is not None and v is not None:
+            rows.append(r)
+            values.append(v.value)
+    return np.frombuffer(rows, np.int32).astype(np.int64), values
+
+
+def _subject_rows(store: Store, group: str, row_of: Callable[[str], int | None]) -> np.ndarray:
+    rows = array("i")
+    for (e,) in _solutions(store, f"SELECT DISTINCT ?e WHERE {{ {group} }}"):
+        r = row_of(e.value)
+        if r is not None:
+            rows.append(r)
+    return np.frombuffer(rows, np.int32).copy()
+
+
+def _text_index(store: Store, group: str, row_of: Callable[[str], int | None], n: int, tagged: bool
+                ) -> tuple[TokenIndex, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """The token index of ``?v``'s values and, if ``tagged``, the postings pairs of their lower-cased
+    language tags; the values are tokenized a chunk at a time, never all held."""
+    builder = TokenIndexBuilder(n)
+    rows: list[int] = []
+    values: list[str] = []
+    tag_ids: dict[str, int] = {}
+    tag_rows, tags = array("i"), array("i")
+    for e, v in _solutions(store, f"SELECT ?e ?v WHERE {{ {group} }}"):
+        r = row_of(e.value)
+        if r is None or v is None:
+            continue
+        rows.append(r)
+        values.append(v.value)
+        if tagged:
+            try:
+                tag = (v.language or "").lower()
+            except AttributeError:  # an IRI
+                tag = ""
+            number = tag_ids.get(tag)
+            if number is None:
+                number = tag_ids[tag] = len(tag_ids)
+            tag_rows.append(r)
+            tags.append(number)
+        if len(values) == builder.CHUNK:
+            builder.add(rows, values)
+            rows, values = [], []
+    builder.add(rows, values)
+    return builder.build(), (np.frombuffer(tag_rows, np.int32).astype(np.int64),
+                             np.frombuffer(tags, np.int32).astype(np.int64), list(tag_ids))
+
+
+def _postings(rows: np.ndarray, numbers: np.ndarray, values: list[str], n: int) -> dict[str, np.ndarray]:
+    """Rows by value (distinct, sorted), from the pairs (rows[i], values[numbers[i]]); the values
+    in the order the pairs first had them."""
+    keys = distinct(numbers * (n + 1) + rows)
+    bounds = np.searchsorted(keys, np.arange(len(values) + 1, dtype=np.int64) * (n + 1))
+    found = (keys % (n + 1)).astype(np.int32)
+    return {value: found[bounds[i]:bounds[i + 1]] for i, value in enumerate(values)}
+
+
+def _column(rows: np.ndarray, lexicals: list[str], n: int, convert: Callable[[list[str]], np.ndarray],
+            dtype: type) -> Column:
+    found = convert(lexicals)
     present = np.zeros(n, bool)
     present[rows] = True
     values = np.full(n, np.iinfo(dtype).max if dtype is np.int64 else np.inf, dtype)
     np.minimum.at(values, rows, found)
     values[~present] = 0
     return Column(values, present)
+
+
+def _floats_of(lexicals: list[str]) -> np.ndarray:
+    return np.fromiter(map(float, lexicals), np.float64, len(lexicals))
+
+
+_UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
+
+
+def _micros_of(lexicals: list[str]) -> np.ndarray:
+    """``_micros`` of each lexical form: the common ``YYYY-MM-DDTHH:MM:SSZ`` parsed by numpy at
+    once, any other form (offsets, fractions, naive) one by one."""
+    out = np.empty(len(lexicals), np.int64)
+    fast = np.fromiter((len(x) == 20 and _UTC_SECONDS.fullmatch(x) is not None for x in lexicals), bool, len(lexicals))
+    try:
+        out[fast] = np.array([x[:19] for x, f in zip(lexicals, fast) if f], dtype="datetime64[us]").astype(np.int64)
+    except ValueError:  # not a date numpy knows (24:00:00, a year 0): the slow path says what is wrong
+        fast[:] = False
+    for i in np.flatnonzero(~fast):
+        out[i] = _micros(lexicals[i])
+    return out
 
 
 def _micros(lexical: str) -> int:

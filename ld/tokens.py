@@ -10,7 +10,8 @@ for a regular expression that cannot match whitespace.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from itertools import chain
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -48,34 +49,17 @@ class TokenIndex:
     @classmethod
     def build(cls, values: Iterable[tuple[int, str]], rows: int) -> TokenIndex:
         """From (row, value) pairs; ``rows`` is the number of rows."""
-        numbers: dict[str, int] = {}  # distinct value -> its number
-        value_of_row: list[int] = []
-        row_of: list[int] = []
+        builder = TokenIndexBuilder(rows)
+        found_rows: list[int] = []
+        found_values: list[str] = []
         for row, value in values:
-            value_of_row.append(numbers.setdefault(value, len(numbers)))
-            row_of.append(row)
-        ids: dict[str, int] = {}
-        token_ids: list[int] = []
-        tokens_per_value: list[int] = []
-        for value in numbers:  # each distinct value is split once, however many rows have it
-            found = [ids.setdefault(token, len(ids)) for token in set(value.lower().split())]
-            token_ids.extend(found)
-            tokens_per_value.append(len(found))
-        tokens = list(ids)
-        # Every (token, row): each token of a value paired with each row having that value.
-        order = np.argsort(np.array(value_of_row, dtype=np.int64), kind="stable")
-        rows_by_value = np.array(row_of, dtype=np.int64)[order]
-        row_counts = np.bincount(np.array(value_of_row, dtype=np.int64), minlength=len(numbers))
-        row_starts = np.concatenate(([0], np.cumsum(row_counts)[:-1]))
-        value_of_token = np.repeat(np.arange(len(numbers)), tokens_per_value)
-        counts = row_counts[value_of_token]
-        firsts = np.repeat(row_starts[value_of_token] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        paired_rows = rows_by_value[firsts + np.arange(counts.sum())]
-        paired_tokens = np.repeat(np.array(token_ids, dtype=np.int64), counts)
-        # One sorted, distinct int64 per (token, row): token-major, so each token's rows are a run.
-        pairs = distinct(paired_tokens * (rows + 1) + paired_rows)
-        offsets = np.searchsorted(pairs // (rows + 1), np.arange(len(tokens) + 1))
-        return cls(tokens, offsets, (pairs % (rows + 1)).astype(np.int32))
+            found_rows.append(row)
+            found_values.append(value)
+            if len(found_values) == builder.CHUNK:
+                builder.add(found_rows, found_values)
+                found_rows, found_values = [], []
+        builder.add(found_rows, found_values)
+        return builder.build()
 
     @staticmethod
     def searchable(needle: str) -> bool:
@@ -101,3 +85,63 @@ class TokenIndex:
             return np.zeros(0, np.int32)
         token_ids = distinct(np.searchsorted(self._starts, positions, side="right") - 1)
         return distinct(np.concatenate([self._rows[self._offsets[t]:self._offsets[t + 1]] for t in token_ids]))
+
+
+class TokenIndexBuilder:
+    """A :class:`TokenIndex` made from chunks of (row, value) pairs, so that the values of a
+    whole extraction (a gigabyte of descriptions at a million events) are never held at once:
+    each chunk is reduced to its distinct (token, row) pairs, as int64 keys, when it is added."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self._ids: dict[str, int] = {}  # token -> its number
+        self._keys: list[np.ndarray] = []  # token * (rows + 1) + row, distinct within each chunk
+
+    def add(self, rows: Sequence[int], values: Sequence[str]) -> None:
+        """Rows and their values, the i-th value of the row ``rows[i]``."""
+        if not len(values):
+            return
+        numbers: dict[str, int] = {}  # distinct value -> its number in this chunk
+        value_of_row = np.fromiter(map(numbers.setdefault, values, range(len(values))), np.int64, len(values))
+        # setdefault numbered each new value by its first position: renumber them 0, 1, 2...
+        firsts = np.fromiter(numbers.values(), np.int64, len(numbers))
+        renumber = np.zeros(len(values), np.int64)
+        renumber[firsts] = np.arange(len(firsts))
+        value_of_row = renumber[value_of_row]
+        # Each distinct value is split once, however many rows have it.
+        split = [set(value.lower().split()) for value in numbers]
+        tokens_per_value = np.fromiter(map(len, split), np.int64, len(split))
+        flat = list(chain.from_iterable(split))
+        ids = self._ids
+        for token in set(flat).difference(ids):
+            ids[token] = len(ids)
+        token_ids = np.fromiter(map(ids.__getitem__, flat), np.int64, len(flat))
+        # Every (token, row): each token of a value paired with each row having that value.
+        order = np.argsort(value_of_row, kind="stable")
+        rows_by_value = np.asarray(rows, dtype=np.int64)[order]
+        row_counts = np.bincount(value_of_row, minlength=len(split))
+        row_starts = np.concatenate(([0], np.cumsum(row_counts)[:-1]))
+        value_of_token = np.repeat(np.arange(len(split)), tokens_per_value)
+        counts = row_counts[value_of_token]
+        firsts = np.repeat(row_starts[value_of_token] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        paired_rows = rows_by_value[firsts + np.arange(counts.sum())]
+        paired_tokens = np.repeat(token_ids, counts)
+        self._keys.append(distinct(paired_tokens * (self.rows + 1) + paired_rows))
+
+    def build(self) -> TokenIndex:
+        tokens = list(self._ids)
+        keys = np.concatenate(self._keys) if self._keys else np.zeros(0, np.int64)
+        self._keys = []
+        # One sorted, distinct int64 per (token, row): token-major, so each token's rows are a run.
+        keys.sort()
+        if len(keys):
+            keep = np.empty(len(keys), bool)
+            keep[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+            keys = keys[keep]
+            del keep
+        offsets = np.searchsorted(keys, np.arange(len(tokens) + 1, dtype=np.int64) * (self.rows + 1))
+        np.remainder(keys, self.rows + 1, out=keys)
+        return TokenIndex(tokens, offsets, keys.astype(np.int32))

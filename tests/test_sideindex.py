@@ -139,3 +139,148 @@ def test_ld_load_leaves_the_index_ready_for_the_server(tmp_path) -> None:
     store = OxigraphStore(tmp_path / "store")
     index = EventIndex.load(tmp_path / "store" / SideIndex.FILE, store, INDEX)
     assert index is not None and index.n > 0
+
+
+# -- the build equals a straightforward one --------------------------------------------------------
+
+def _reference(store: OxigraphStore, spec) -> dict:
+    """What the index holds, by the plain path the build is an optimization of: every extraction
+    as JSON bindings, every value converted in Python (tokens by dicts; postings by lists)."""
+    import json
+    from datetime import timezone
+
+    import numpy as np
+    from pyoxigraph import QueryResultsFormat
+
+    from ld.store import PUBLIC
+    from ld.times import micros
+
+    def bindings(query: str) -> list[dict]:
+        data = store.query(query, dataset=PUBLIC).serialize(format=QueryResultsFormat.JSON)
+        return json.loads(data)["results"]["bindings"]
+
+    iris = sorted({b["e"]["value"] for b in bindings("SELECT DISTINCT ?e WHERE { ?e lei:listing ?_l }")})
+    row = {iri: i for i, iri in enumerate(iris)}
+
+    def pairs(group: str) -> list[tuple[int, dict]]:
+        found = ((row.get(b["e"]["value"]), b.get("v")) for b in bindings(f"SELECT ?e ?v WHERE {{ {group} }}"))
+        return [(r, v) for r, v in found if r is not None and v is not None]
+
+    def postings(found) -> dict[str, list[int]]:
+        by_value: dict[str, set[int]] = {}
+        for r, value in found:
+            by_value.setdefault(value, set()).add(r)
+        return {value: sorted(rs) for value, rs in by_value.items()}
+
+    def instant(lexical: str) -> int:
+        moment = datetime.fromisoformat(lexical.replace("Z", "+00:00"))
+        return micros(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+
+    def column(found, convert) -> tuple[dict[int, object], list[bool]]:
+        smallest: dict[int, object] = {}
+        for r, v in found:
+            value = convert(v["value"])
+            smallest[r] = min(smallest.get(r, value), value)
+        return smallest
+
+    def tokens(found) -> dict[str, list[int]]:
+        by_token: dict[str, set[int]] = {}
+        for r, v in found:
+            for token in v["value"].lower().split():
+                by_token.setdefault(token, set()).add(r)
+        return {token: sorted(rs) for token, rs in by_token.items()}
+
+    terms = {key: postings((r, v["value"]) for r, v in pairs(group)) for key, group in spec.terms.items()}
+    for language, of in spec.languages.items():
+        terms[language] = postings((r, v.get("xml:lang", "").lower()) for r, v in pairs(spec.texts[of]))
+    columns = {key: column(pairs(group), instant) for key, group in spec.instants.items()}
+    columns |= {key: column(pairs(group), float) for key, group in spec.numbers.items()}
+    sets = {key: sorted({row[b["e"]["value"]] for b in bindings(f"SELECT DISTINCT ?e WHERE {{ {group} }}")
+                         if b["e"]["value"] in row}) for key, group in spec.sets.items()}
+    texts = {key: tokens(pairs(group)) for key, group in spec.texts.items()}
+    return {"iris": iris, "terms": terms, "columns": columns, "sets": sets, "texts": texts}
+
+
+def _contents(index: EventIndex) -> dict:
+    """The same, read from a built index."""
+    import numpy as np
+
+    def column(key: str) -> dict[int, object]:
+        found = index.column(key)
+        assert found.values.dtype == (np.float64 if key in INDEX.numbers else np.int64)
+        assert not found.values[~found.present].any()  # absent: 0
+        return {int(r): found.values[r].item() for r in np.flatnonzero(found.present)}
+
+    def rows(array) -> list[int]:
+        assert array.dtype == np.int32
+        return array.tolist()
+
+    def tokens(key: str) -> dict[str, list[int]]:
+        text = index.text(key)
+        assert len(set(text.tokens)) == len(text.tokens)
+        return {token: rows(text._rows[text._offsets[i]:text._offsets[i + 1]]) for i, token in enumerate(text.tokens)}
+
+    return {
+        "iris": index.iris,
+        "terms": {key: {value: rows(found) for value, found in postings.items()}
+                  for key, postings in index._terms.items()},
+        "columns": {key: column(key) for key in index._columns},
+        "sets": {key: rows(found) for key, found in index._sets.items()},
+        "texts": {key: tokens(key) for key in index._texts},
+    }
+
+
+def test_the_build_holds_what_a_straightforward_extraction_finds(mix_store: OxigraphStore) -> None:
+    index = EventIndex.build(mix_store, INDEX)
+    built, expected = _contents(index), _reference(mix_store, INDEX)
+    assert built["iris"] == expected["iris"] and len(built["iris"]) == index.n > 1000
+    for part in ("terms", "columns", "sets", "texts"):
+        assert list(built[part]) == list(expected[part]), part
+        for key in expected[part]:
+            assert built[part][key] == expected[part][key], (part, key)
+    # The values of a term come in the order the store first gave them (as ``values`` lists them).
+    for key in INDEX.terms:
+        assert list(built["terms"][key]) == list(expected["terms"][key]), key
+    assert index.tables == {query: rows(mix_store, query) for query in INDEX.tables}
+
+
+def test_a_build_in_small_chunks_holds_the_same(mix_store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ld.tokens import TokenIndexBuilder
+
+    monkeypatch.setattr(TokenIndexBuilder, "CHUNK", 997)
+    built = _contents(EventIndex.build(mix_store, INDEX))
+    assert built["texts"] == _reference(mix_store, INDEX)["texts"]
+
+
+def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
+    """Instants with an offset, a fraction, no time zone or before 1970; several values per row
+    (the smallest kept); texts that are IRIs or untagged; subjects that are not listed events;
+    numbers in any form."""
+    from ld.vocab import GRAPH
+
+    store = OxigraphStore()
+    e = [f"<http://example.org/event/{i}/>" for i in range(6)]
+    dt = "^^xsd:dateTime"
+    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH.public.value}> {{
+      {e[0]} lei:listing "General" ; lei:start "2026-12-01T10:00:00Z"{dt}, "2026-12-01T09:00:00+02:00"{dt} ;
+             schema:name "Konsertti Kirkossa"@fi, "Konsert"@SV ; schema:url <http://example.org/Konsertti> ;
+             le:audienceMinAge 7 ; le:audienceMaxAge "12.5"^^xsd:decimal ; schema:keywords <http://example.org/k/1> .
+      {e[1]} lei:listing "General", "Course" ;
+             lei:start "2026-12-01T10:00:00.25Z"{dt}, "2026-12-01T10:00:00"{dt} ;
+             lei:end "1969-07-20T20:17:40Z"{dt} ; schema:name "konsertti", "Jazz  ilta"@en ;
+             le:audienceMinAge "3.0e0"^^xsd:double ;
+             schema:keywords <http://example.org/k/1>, <http://example.org/k/2> .
+      {e[2]} lei:listing "Course" ; schema:description "Tanssi\\tja\\nlaulu \\"Jazz\\""@fi ;
+             schema:dateModified "2026-01-01T00:00:00-05:00"{dt} .
+      {e[3]} schema:name "not listed" ; lei:start "2026-12-01T10:00:00Z"{dt} ;
+             schema:keywords <http://example.org/k/3> .
+      {e[4]} lei:listing "General" ; schema:offers [ schema:isAccessibleForFree true ] .
+    }} }}""")
+    index = EventIndex.build(store, INDEX)
+    built, expected = _contents(index), _reference(store, INDEX)
+    assert built == expected
+    assert built["iris"] == [iri[1:-1] for iri in e[:3]] + [e[4][1:-1]]
+    assert built["columns"]["start"] == {0: 1796108400000000, 1: 1796119200000000}  # 07:00Z; naive is UTC
+    assert built["texts"]["own"]["jazz"] == [1] and built["texts"]["own"]['"jazz"'] == [2]  # split at whitespace only
+    assert built["terms"]["translation"]["sv"] == [0]
+    assert built["sets"]["free"] == [3]
