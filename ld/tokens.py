@@ -90,14 +90,18 @@ class TokenIndex:
 class TokenIndexBuilder:
     """A :class:`TokenIndex` made from chunks of (row, value) pairs, so that the values of a
     whole extraction (a gigabyte of descriptions at a million events) are never held at once:
-    each chunk is reduced to its distinct (token, row) pairs, as int64 keys, when it is added."""
+    each chunk is reduced to its distinct (token, row) pairs, as int64 keys, when it is added,
+    and those are kept in buckets by token, each sorted and made distinct on its own at the end
+    (the keys of all chunks at once, and a sorted copy, would be twice as much memory)."""
 
-    CHUNK = 1 << 16
+    CHUNK = 1 << 14
+    BUCKETS = 16
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self._ids: dict[str, int] = {}  # token -> its number
-        self._keys: list[np.ndarray] = []  # token * (rows + 1) + row, distinct within each chunk
+        # token * (rows + 1) + row, distinct within each chunk, by token % BUCKETS
+        self._buckets: list[list[np.ndarray]] = [[] for _ in range(self.BUCKETS)]
 
     def add(self, rows: Sequence[int], values: Sequence[str]) -> None:
         """Rows and their values, the i-th value of the row ``rows[i]``."""
@@ -128,20 +132,40 @@ class TokenIndexBuilder:
         firsts = np.repeat(row_starts[value_of_token] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         paired_rows = rows_by_value[firsts + np.arange(counts.sum())]
         paired_tokens = np.repeat(token_ids, counts)
-        self._keys.append(distinct(paired_tokens * (self.rows + 1) + paired_rows))
+        keys = distinct(paired_tokens * (self.rows + 1) + paired_rows)
+        bucket = keys // (self.rows + 1) % self.BUCKETS
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(self.BUCKETS + 1))
+        keys = keys[order]
+        for b in range(self.BUCKETS):
+            if bounds[b + 1] > bounds[b]:
+                self._buckets[b].append(keys[bounds[b]:bounds[b + 1]].copy())
 
     def build(self) -> TokenIndex:
-        tokens = list(self._ids)
-        keys = np.concatenate(self._keys) if self._keys else np.zeros(0, np.int64)
-        self._keys = []
-        # One sorted, distinct int64 per (token, row): token-major, so each token's rows are a run.
-        keys.sort()
-        if len(keys):
-            keep = np.empty(len(keys), bool)
-            keep[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-            keys = keys[keep]
-            del keep
-        offsets = np.searchsorted(keys, np.arange(len(tokens) + 1, dtype=np.int64) * (self.rows + 1))
-        np.remainder(keys, self.rows + 1, out=keys)
-        return TokenIndex(tokens, offsets, keys.astype(np.int32))
+        """The index; the tokens numbered bucket by bucket, so that the rows of each bucket,
+        sorted by (token, row), follow those of the bucket before."""
+        numbered = len(self._ids)
+        tokens: list[str] = []
+        by_number = list(self._ids)
+        counts: list[np.ndarray] = []
+        found: list[np.ndarray] = []
+        for b in range(self.BUCKETS):
+            parts, self._buckets[b] = self._buckets[b], []
+            keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            del parts
+            keys.sort()
+            if len(keys):
+                keep = np.empty(len(keys), bool)
+                keep[0] = True
+                np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+                keys = keys[keep]
+                del keep
+            numbers = range(b, numbered, self.BUCKETS)
+            tokens += [by_number[t] for t in numbers]
+            counts.append(np.bincount(keys // (self.rows + 1), minlength=numbered)[b::self.BUCKETS])
+            np.remainder(keys, self.rows + 1, out=keys)
+            found.append(keys.astype(np.int32))
+            del keys
+        offsets = np.concatenate(([0], np.cumsum(np.concatenate(counts)))).astype(np.int64)
+        rows = np.concatenate(found) if found else np.zeros(0, np.int32)
+        return TokenIndex(tokens, offsets, rows)
