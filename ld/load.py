@@ -63,6 +63,8 @@ class Loader:
             if progress:
                 progress(report.total + len(report.rejected))
         self._warn_dangling(report)
+        if isinstance(self.store, FreshStore):
+            self.store.load_pending()
         return report
 
     def _batches(self, items: Iterable[Item], report: Report) -> Iterator[list[Item]]:
@@ -103,17 +105,17 @@ class Loader:
         if not written:
             return True
         data = b"".join(r.quads for r in written)
-        replaces = self._any_exists(r.iri for r in written)
+        replaced = self._existing([r.iri for r in written])
         if isinstance(self.store, FreshStore):
             # Nobody sees this store before it is complete: no need for one transaction a batch.
-            if replaces:
-                self.store.update(delete_records(r.iri for r in written))
-            self.store.add_nquads(data)
+            if replaced:
+                self.store.remove_records(replaced)
+            self.store.add_nquads(data, {r.iri: r.modified for r in written})
         else:
-            # Forked workers inherit one random state, so their blank node labels can collide: fresh ones.
+            # Blank node labels are unique to a load, not to the store's history: fresh ones.
             quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))
-            if replaces:
-                self.store.update(delete_records(r.iri for r in written) + " ;\n" + insert_data(quads))
+            if replaced:
+                self.store.update(delete_records(replaced) + " ;\n" + insert_data(quads))
             else:
                 self.store.load(quads)  # all new: one atomic add, no old versions to remove
         for r in written:
@@ -122,12 +124,21 @@ class Loader:
                 self._referenced.setdefault(iri, r.id)
         return True
 
-    def _any_exists(self, iris: Iterable[str]) -> bool:
+    def _existing(self, iris: list[str]) -> list[str]:
+        """Those of the records the store has."""
+        if isinstance(self.store, FreshStore):
+            return self.store.records_among(iris)
+        if not iris:
+            return []
         values = " ".join(term(ox.NamedNode(i)) for i in iris)
-        return bool(self.store.query(f"ASK {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN))
+        rows = self.store.query(f"SELECT DISTINCT ?e WHERE {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}",
+                                dataset=ADMIN)
+        return [row["e"].value for row in rows]
 
     def _modified_times(self, iris: list[str]) -> dict[str, str | None]:
         """last_modified_time of those records the store has (None: it has the record without one)."""
+        if isinstance(self.store, FreshStore):
+            return self.store.modified_times(iris)
         if not iris:
             return {}
         values = " ".join(term(ox.NamedNode(i)) for i in iris)
@@ -135,22 +146,14 @@ class Loader:
         rows = self.store.query(f"SELECT ?e ?m WHERE {{ VALUES ?e {{ {values} }} ?e {term(SCHEMA.dateModified)} ?m }}",
                                 dataset=ADMIN)
         known: dict[str, str | None] = {row["e"].value: row["m"].value for row in rows}
-        rest = " ".join(term(ox.NamedNode(i)) for i in iris if i not in known)
-        if rest:
-            rows = self.store.query(f"SELECT ?e WHERE {{ VALUES ?e {{ {rest} }} ?e {term(LEI.record)} ?e }}", dataset=ADMIN)
-            known.update((row["e"].value, None) for row in rows)
+        known.update((i, None) for i in self._existing([i for i in iris if i not in known]))
         return known
 
     def _warn_dangling(self, report: Report) -> None:
         iris = list(self._referenced)
         for start in range(0, len(iris), 1000):
             chunk = iris[start : start + 1000]
-            values = " ".join(term(ox.NamedNode(i)) for i in chunk)
-            present = {
-                row["e"].value
-                for row in self.store.query(f"SELECT ?e WHERE {{ VALUES ?e {{ {values} }} ?e {term(LEI.record)} ?e }}",
-                                            dataset=ADMIN)
-            }
+            present = set(self._existing(chunk))
             for iri in chunk:
                 if iri not in present:
                     parsed = Iris.parse(iri)

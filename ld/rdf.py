@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from ld import expansion
 from ld.context import context
-from ld.expansion import Triple, Unplanned
+from ld.expansion import Triple, Unplanned, fresh_blank_node
 from ld.model import EVENT
 from ld.records import LOAD_TERMS, Record
 from ld.store import term
@@ -49,7 +49,7 @@ def expand(record: Record) -> list[Triple]:
 def _parse(document: dict) -> list[Triple]:
     """The triples of a JSON-LD document by pyoxigraph's JSON-LD parser (inline context)."""
     data = json.dumps(document, ensure_ascii=False).encode("utf-8")
-    return [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+    return _relabel(ox.parse(data, format=ox.RdfFormat.JSON_LD))
 
 
 def expand_batch(records: list[Record]) -> dict[str, list[Triple]]:
@@ -80,7 +80,7 @@ def _parse_batch(records: list[Record]) -> dict[str, list[Triple]]:
             node["@context"] = local[1]
         nodes.append(node)
     data = json.dumps({"@context": {**shared, **LOAD_TERMS}, "@graph": nodes}, ensure_ascii=False).encode("utf-8")
-    triples = [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.JSON_LD)]
+    triples = _relabel(ox.parse(data, format=ox.RdfFormat.JSON_LD))
     parent: dict[str, str] = {}
     for s, _, o in triples:
         if isinstance(o, ox.BlankNode):
@@ -92,6 +92,21 @@ def _parse_batch(records: list[Record]) -> dict[str, list[Triple]]:
             owner = parent[owner]
         out.setdefault(owner, []).append(t)
     return out
+
+
+def _relabel(quads: Iterable[ox.Quad]) -> list[Triple]:
+    """The parser's triples with blank nodes labelled as ``ld.expansion`` labels them: the parser's
+    labels come from a random generator that forked workers inherit in the same state."""
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def label(node: Any) -> Any:
+        if isinstance(node, ox.BlankNode):
+            if node not in labels:
+                labels[node] = fresh_blank_node()
+            return labels[node]
+        return node
+
+    return [(label(q.subject), q.predicate, label(q.object)) for q in quads]
 
 
 def _key(node: ox.NamedNode | ox.BlankNode) -> str:
@@ -113,28 +128,44 @@ def record_nquads(record: Record, triples: list[Triple], *, public: bool) -> byt
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     tombstone = not public and record.document.get("deleted")
     placed: dict[ox.NamedNode, list[str]] = {PUBLIC: [], RESTRICTED: []}
-    subjects: dict[ox.NamedNode, dict] = {PUBLIC: {}, RESTRICTED: {}}  # each marked with lei:record
-    for t in triples:
-        s, p, o = t
-        # A term's str() is its N-Triples form, escapes included (so " .\n" only ever ends a line).
-        line = f"{s} {p} {o} "
+    # Each subject is marked with lei:record in each graph it is in. A term's str() is its
+    # N-Triples form (escapes included, so " .\n" only ever ends a line); it costs more than the
+    # rest of a line, so subjects and predicates are written once.
+    subjects: dict[ox.NamedNode, dict[Any, str]] = {PUBLIC: {}, RESTRICTED: {}}
+    names: dict[Any, str] = {}
+    for s, p, o in triples:
+        head = names.get(s)
+        if head is None:
+            head = names[s] = str(s)
         if public and p not in _ADMIN_PREDICATES:
             graph = PUBLIC
         else:
             graph = RESTRICTED
             if tombstone and p in _TOMBSTONE_PREDICATES and s == entity:
-                placed[PUBLIC].append(line)
-                subjects[PUBLIC][s] = None
-        placed[graph].append(line)
-        subjects[graph][s] = None
+                placed[PUBLIC].append(f"{head} {_predicate(p)} {o} ")
+                subjects[PUBLIC][s] = head
+        placed[graph].append(f"{head} {_predicate(p)} {o} ")
+        subjects[graph][s] = head
     out = []
+    record_tail = f" <{_RECORD.value}> <{entity.value}> "
     for graph, lines in placed.items():
         if lines:
             end = f"{graph} .\n"
-            lines.extend(f"{s} {_RECORD} {entity} " for s in subjects[graph])
+            lines.extend(head + record_tail for head in subjects[graph].values())
             out.append(end.join(lines))
             out.append(end)
     return "".join(out).encode()
+
+
+_PREDICATES: dict[ox.NamedNode, str] = {}
+
+
+def _predicate(p: ox.NamedNode) -> str:
+    """str(p), remembered: predicates come from our context and vocabulary, a few hundred at most."""
+    text = _PREDICATES.get(p)
+    if text is None:
+        text = _PREDICATES[p] = str(p)
+    return text
 
 
 def enrichment(triples: Iterable[Triple]) -> list[Triple]:

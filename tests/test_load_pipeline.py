@@ -72,6 +72,22 @@ def test_bulk_writes_into_a_new_store_store_what_transactions_store(generated_di
     assert quads(OxigraphStore(tmp_path / "new")) == quads(plain)
 
 
+def test_a_new_store_bulk_loaded_in_small_chunks_replaces_records_as_transactions_do(
+        generated_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record given twice in one load: the second copy replaces the first whether that one is
+    still collected, in a bulk load in flight, or in the store; and the store answers for them
+    (embedded copies, dangling references) the same all along."""
+    monkeypatch.setattr(FreshStore, "chunk", 50_000)
+    inputs = items(REAL, generated_dir)
+    inputs = inputs + inputs[::-1]
+    plain = OxigraphStore()
+    expected = load(plain, inputs, batch=40)
+    with store_for_loading(tmp_path / "new") as fresh:
+        got = load(fresh, inputs, batch=40, workers=1)
+    assert summary(got) == summary(expected)
+    assert quads(OxigraphStore(tmp_path / "new")) == quads(plain)
+
+
 def test_loading_again_replaces_records_in_an_existing_store(generated_dir: Path, tmp_path: Path) -> None:
     inputs = items(generated_dir)
     with store_for_loading(tmp_path / "s") as store:
