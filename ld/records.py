@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 
 from ld.context import context, date_only_override
@@ -85,6 +86,8 @@ class Normalizer:
     def __init__(self, iris: Iris) -> None:
         self.iris = iris
         self._context = {**context()["@context"], **LOAD_TERMS}
+        # The same places, keywords and languages are referred to over and over, by URL.
+        self._locate = lru_cache(maxsize=1 << 16)(self._locate_uncached)
 
     def normalize(self, raw: Any, *, hint: str | None = None, embedded: bool = False) -> Iterator[Record]:
         """The record itself and, before it, every entity that arrived expanded inside it."""
@@ -186,13 +189,18 @@ class Normalizer:
         return None if value is None else self._resolve(record, key, target, value)
 
     def _resolve(self, record: Record, path: str, target: str | None, url: Any) -> str:
-        parsed = Iris.parse(url) if isinstance(url, str) else None
-        if parsed is None:
+        located = self._locate(url) if isinstance(url, str) else None
+        if located is None:
             raise InvalidRecord(record.id, path, f"{url!r} is not a Linked Events URL of a {target}")
-        segment, entity_id = parsed
+        segment, entity_id, iri = located
         if target and segment != target:
             raise InvalidRecord(record.id, path, f"{url!r} names a {segment}, expected a {target}")
         if RESOURCES.get(segment) is not None and RESOURCES[segment].int_id:
             if not entity_id.isdigit():
                 raise InvalidRecord(record.id, path, f"{url!r}: {segment} ids are integers")
-        return self.iris.entity(segment, entity_id)
+        return iri
+
+    def _locate_uncached(self, url: str) -> tuple[str, str, str] | None:
+        """The resource type and id a URL names, and our IRI for that entity."""
+        parsed = Iris.parse(url)
+        return None if parsed is None else (*parsed, self.iris.entity(*parsed))
