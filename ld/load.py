@@ -62,6 +62,8 @@ class Loader:
                 self._write(self.preparer.prepare(batch_items, self._private_sources), report)
             if progress:
                 progress(report.total + len(report.rejected))
+        if isinstance(self.store, FreshStore):
+            self.store.load_pending(wait=False)  # the last bulk load goes on while references are checked
         self._warn_dangling(report)
         if isinstance(self.store, FreshStore):
             self.store.load_pending()

@@ -208,7 +208,9 @@ class Workers:
         try:
             for items in chain(first, batches):
                 ahead.append((items, pool.submit(_prepare_in_worker, items, private_sources())))
-                if len(ahead) > 2 * self.processes:  # bounded: memory stays flat however large the input
+                # Bounded, so memory stays flat however large the input; eight batches a process,
+                # so the workers go on while the writer waits for a bulk load to finish.
+                if len(ahead) > 8 * self.processes:
                     items, future = ahead.popleft()
                     yield items, future.result()
             while ahead:
