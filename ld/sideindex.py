@@ -430,7 +430,7 @@ def _text_index(store: Store, group: str, row_of: Callable[[str], int | None], n
     builder = TokenIndexBuilder(n)
     rows: list[int] = []
     values: list[str] = []
-    tag_ids: dict[str, int] = {}
+    tag_ids: dict[str | None, int] = {}  # as the store gives them; None: none (or an IRI)
     tag_rows, tags = array("i"), array("i")
     for e, v in _solutions(store, "?e ?v", group):
         r = row_of(e.value)
@@ -439,10 +439,7 @@ def _text_index(store: Store, group: str, row_of: Callable[[str], int | None], n
         rows.append(r)
         values.append(v.value)
         if tagged:
-            try:
-                tag = (v.language or "").lower()
-            except AttributeError:  # an IRI
-                tag = ""
+            tag = getattr(v, "language", None)
             number = tag_ids.get(tag)
             if number is None:
                 number = tag_ids[tag] = len(tag_ids)
@@ -452,8 +449,11 @@ def _text_index(store: Store, group: str, row_of: Callable[[str], int | None], n
             builder.add(rows, values)
             rows, values = [], []
     builder.add(rows, values)
+    lowered = [(tag or "").lower() for tag in tag_ids]
+    names = list(dict.fromkeys(lowered))
+    renumber = np.array([names.index(name) for name in lowered], dtype=np.int64)
     return builder.build(), (np.frombuffer(tag_rows, np.int32).astype(np.int64),
-                             np.frombuffer(tags, np.int32).astype(np.int64), list(tag_ids))
+                             renumber[np.frombuffer(tags, np.int32)], names)
 
 
 def _postings(rows: np.ndarray, numbers: np.ndarray, values: list[str], n: int) -> dict[str, np.ndarray]:

@@ -270,7 +270,7 @@ def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
              lei:end "1969-07-20T20:17:40Z"{dt} ; schema:name "konsertti", "Jazz  ilta"@en ;
              le:audienceMinAge "3.0e0"^^xsd:double ;
              schema:keywords <http://example.org/k/1>, <http://example.org/k/2> .
-      {e[2]} lei:listing "Course" ; schema:description "Tanssi\\tja\\nlaulu \\"Jazz\\""@fi ;
+      {e[2]} lei:listing "Course" ; schema:description "Tanssi\\tja\\nlaulu \\"Jazz\\""@fi ; schema:name "Dans"@sv ;
              schema:dateModified "2026-01-01T00:00:00-05:00"{dt} .
       {e[3]} schema:name "not listed" ; lei:start "2026-12-01T10:00:00Z"{dt} ;
              schema:keywords <http://example.org/k/3> .
@@ -282,5 +282,5 @@ def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
     assert built["iris"] == [iri[1:-1] for iri in e[:3]] + [e[4][1:-1]]
     assert built["columns"]["start"] == {0: 1796108400000000, 1: 1796119200000000}  # 07:00Z; naive is UTC
     assert built["texts"]["own"]["jazz"] == [1] and built["texts"]["own"]['"jazz"'] == [2]  # split at whitespace only
-    assert built["terms"]["translation"]["sv"] == [0]
+    assert built["terms"]["translation"]["sv"] == [0, 2] and built["terms"]["translation"][""] == [1]
     assert built["sets"]["free"] == [3]
