@@ -90,17 +90,17 @@ class TokenIndex:
 class TokenIndexBuilder:
     """A :class:`TokenIndex` made from chunks of (row, value) pairs, so that the values of a
     whole extraction (a gigabyte of descriptions at a million events) are never held at once:
-    each chunk is reduced to its distinct (token, row) pairs, as int64 keys, when it is added,
-    and those are kept in buckets by token, each sorted and made distinct on its own at the end
-    (the keys of all chunks at once, and a sorted copy, would be twice as much memory)."""
+    each chunk is reduced to its (token, row) pairs when it is added, kept in buckets by token
+    (``token % BUCKETS``) as keys ``token // BUCKETS * (rows + 1) + row``: four bytes each while
+    they fit, which they do up to 256 times as many tokens as rows allow. Each bucket is sorted
+    and made distinct on its own at the end: the keys of all chunks are never copied at once."""
 
     CHUNK = 1 << 14
-    BUCKETS = 16
+    BUCKETS = 256
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self._ids: dict[str, int] = {}  # token -> its number
-        # token * (rows + 1) + row, distinct within each chunk, by token % BUCKETS
         self._buckets: list[list[np.ndarray]] = [[] for _ in range(self.BUCKETS)]
 
     def add(self, rows: Sequence[int], values: Sequence[str]) -> None:
@@ -132,14 +132,15 @@ class TokenIndexBuilder:
         firsts = np.repeat(row_starts[value_of_token] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         paired_rows = rows_by_value[firsts + np.arange(counts.sum())]
         paired_tokens = np.repeat(token_ids, counts)
-        keys = distinct(paired_tokens * (self.rows + 1) + paired_rows)
-        bucket = keys // (self.rows + 1) % self.BUCKETS
-        order = np.argsort(bucket, kind="stable")
+        bucket = (paired_tokens % self.BUCKETS).astype(np.uint8)
+        keys = paired_tokens // self.BUCKETS * (self.rows + 1) + paired_rows  # made distinct in ``build``
+        if len(keys) and keys.max() <= np.iinfo(np.uint32).max:
+            keys = keys.astype(np.uint32)
+        order = np.argsort(bucket, kind="stable")  # a radix sort, for bytes
         bounds = np.searchsorted(bucket[order], np.arange(self.BUCKETS + 1))
         keys = keys[order]
-        for b in range(self.BUCKETS):
-            if bounds[b + 1] > bounds[b]:
-                self._buckets[b].append(keys[bounds[b]:bounds[b + 1]].copy())
+        for b in np.flatnonzero(bounds[1:] > bounds[:-1]):
+            self._buckets[b].append(keys[bounds[b]:bounds[b + 1]].copy())  # freed bucket by bucket in ``build``
 
     def build(self) -> TokenIndex:
         """The index; the tokens numbered bucket by bucket, so that the rows of each bucket,
@@ -151,7 +152,7 @@ class TokenIndexBuilder:
         found: list[np.ndarray] = []
         for b in range(self.BUCKETS):
             parts, self._buckets[b] = self._buckets[b], []
-            keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)  # the wider dtype if mixed
             del parts
             keys.sort()
             if len(keys):
@@ -162,9 +163,8 @@ class TokenIndexBuilder:
                 del keep
             numbers = range(b, numbered, self.BUCKETS)
             tokens += [by_number[t] for t in numbers]
-            counts.append(np.bincount(keys // (self.rows + 1), minlength=numbered)[b::self.BUCKETS])
-            np.remainder(keys, self.rows + 1, out=keys)
-            found.append(keys.astype(np.int32))
+            counts.append(np.bincount((keys // (self.rows + 1)).astype(np.int64), minlength=len(numbers)))
+            found.append((keys % (self.rows + 1)).astype(np.int32))
             del keys
         offsets = np.concatenate(([0], np.cumsum(np.concatenate(counts)))).astype(np.int64)
         rows = np.concatenate(found) if found else np.zeros(0, np.int32)

@@ -50,6 +50,21 @@ def test_chunks_make_the_same_index() -> None:
     assert chunked._rows.dtype == np.int32
 
 
+def test_keys_too_wide_for_four_bytes(monkeypatch) -> None:
+    """Keys are kept in four bytes while they fit, else in eight; chunks of both make one index."""
+    monkeypatch.setattr(TokenIndexBuilder, "BUCKETS", 3)
+    rows = 10**9  # each token's keys 10**9 apart: the 13th token's no longer fit
+    builder = TokenIndexBuilder(rows)
+    builder.add([5, rows - 1], ["a b", "b c"])
+    assert all(part.dtype == np.uint32 for bucket in builder._buckets for part in bucket)
+    builder.add([7, 5, 9], [" ".join(f"t{i}" for i in range(40)), "a", "a t39"])
+    assert {part.dtype for bucket in builder._buckets for part in bucket} == {np.dtype(np.uint32), np.dtype(np.int64)}
+    index = builder.build()
+    assert index.containing("a").tolist() == [5, 9] and index.containing("c").tolist() == [rows - 1]
+    assert index.containing("t39").tolist() == [7, 9] and index.containing("t1").tolist() == [7]
+    assert sorted(index.tokens) == sorted(["a", "b", "c"] + [f"t{i}" for i in range(40)])
+
+
 def test_an_index_of_nothing() -> None:
     index = TokenIndex.build([], 10)
     assert index.tokens == [] and index.containing("a").tolist() == []
