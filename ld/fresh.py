@@ -13,7 +13,7 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -38,12 +38,15 @@ class FreshStore(LoadingStore):
     goes on: Oxigraph writes index files for every bulk load, and many small ones cost a third
     more to write and make every later read slower. Queries do not see what is :meth:`pending`;
     updates and :meth:`flush` load it first. The loader asks after every batch which records the
-    store has: a look-up in Oxigraph costs 25-50 us, and a SPARQL ``VALUES`` join scans every
-    ``lei:record`` triple, so the store keeps a Bloom filter of every record ever added, and only
-    those it may have are looked up.
+    store has: a look-up in Oxigraph costs 25-200 us (more as bulk loads pile up index files), and
+    a SPARQL ``VALUES`` join scans every ``lei:record`` triple. So the store keeps a Bloom filter of
+    every record ever added, and the last_modified_time of records that arrived embedded (images:
+    other events carry them again, and their stand-alone records replace them): only the others
+    it may have are looked up.
     """
 
     chunk = 32 << 20  # bytes of N-Quads a bulk load
+    lookup_cost = 50  # a look-up in Oxigraph costs as much as reading this many records in one pass
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
@@ -52,19 +55,27 @@ class FreshStore(LoadingStore):
         self._collected: dict[str, str | None] = {}  # record IRI -> its last_modified_time
         self._loading: dict[str, str | None] = {}    # the same, of the bulk load in flight
         self._added = _BloomFilter()
+        self._records = 0  # added, replacements included
+        self._embedded: dict[str, str | None] = {}   # record IRI -> last_modified_time of its latest version
         # Oxigraph's bulk load releases the GIL: the loader goes on with the next batches meanwhile.
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="bulk-load")
         self._in_flight: Future | None = None
 
-    def add_nquads(self, data: bytes, records: dict[str, str | None]) -> None:
+    def add_nquads(self, data: bytes, records: dict[str, str | None], embedded: Iterable[str] = ()) -> None:
         """Add N-Quads we serialized ourselves (lenient: the terms were checked when made), the
-        whole of the given records (IRI -> last_modified_time). Blank node labels must be unique
-        to a record (``ld.expansion`` makes them so)."""
+        whole of the given records (IRI -> last_modified_time), of which ``embedded`` arrived
+        inside other records. Blank node labels must be unique to a record (``ld.expansion``
+        makes them so)."""
         self._data.append(data)
         self._size += len(data)
+        self._records += len(records)
         self._collected.update(records)
         for iri in records:
             self._added.add(iri)
+            if iri in self._embedded:
+                self._embedded[iri] = records[iri]
+        for iri in embedded:
+            self._embedded[iri] = records[iri]
         if self._size >= self.chunk:
             self.load_pending(wait=False)
 
@@ -109,18 +120,35 @@ class FreshStore(LoadingStore):
         for iri in iris:
             if iri not in self._added:
                 continue
-            if self.pending(iri):
-                known[iri] = self._collected[iri] if iri in self._collected else self._loading[iri]
-                continue
-            node = ox.NamedNode(iri)
-            if self._in_our_graphs(node, LEI.record, node):
-                known[iri] = next((q.object.value for q in self._store.quads_for_pattern(node, _MODIFIED, None)
-                                   if q.graph_name in _GRAPHS), None)
+            for memory in (self._collected, self._loading, self._embedded):
+                if iri in memory:
+                    known[iri] = memory[iri]
+                    break
+            else:
+                self._look_up(iri, known)
         return known
+
+    def _look_up(self, iri: str, known: dict[str, str | None]) -> None:
+        node = ox.NamedNode(iri)
+        if self._in_our_graphs(node, LEI.record, node):
+            known[iri] = next((q.object.value for q in self._store.quads_for_pattern(node, _MODIFIED, None)
+                               if q.graph_name in _GRAPHS), None)
 
     def records_among(self, iris: list[str]) -> list[str]:
         """Those of the records the store has."""
         return list(self.modified_times(iris))
+
+    def missing(self, iris: Iterable[str]) -> set[str]:
+        """Those of the records the store does not have. When there are many to look up, by one
+        pass over the store's records instead."""
+        self.load_pending()
+        unsure = {i for i in iris if i in self._added}
+        missing = set(iris) - unsure
+        if len(unsure) * self.lookup_cost < self._records:
+            return missing | (unsure - set(self.records_among(list(unsure))))
+        rows = self._store.query(f"SELECT ?e WHERE {{ VALUES ?g {{ {' '.join(map(str, _GRAPHS))} }} GRAPH ?g {{ ?e {LEI.record} ?e }} }}")
+        unsure.difference_update(row["e"].value for row in rows if isinstance(row["e"], ox.NamedNode))
+        return missing | unsure
 
     def remove_records(self, iris: list[str]) -> None:
         """Remove every node of the given records from every graph, like ``ld.rdf.delete_records``

@@ -112,7 +112,7 @@ class Loader:
             # Nobody sees this store before it is complete: no need for one transaction a batch.
             if replaced:
                 self.store.remove_records(replaced)
-            self.store.add_nquads(data, {r.iri: r.modified for r in written})
+            self.store.add_nquads(data, {r.iri: r.modified for r in written}, [r.iri for r in written if r.embedded])
         else:
             # Blank node labels are unique to a load, not to the store's history: fresh ones.
             quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))
@@ -152,15 +152,18 @@ class Loader:
         return known
 
     def _warn_dangling(self, report: Report) -> None:
-        iris = list(self._referenced)
-        for start in range(0, len(iris), 1000):
-            chunk = iris[start : start + 1000]
-            present = set(self._existing(chunk))
-            for iri in chunk:
-                if iri not in present:
-                    parsed = Iris.parse(iri)
-                    what = f"{parsed[0]} {parsed[1]}" if parsed else iri
-                    report.warnings.append(f"{self._referenced[iri]}: refers to {what}, which is not in the store (reference kept)")
+        if isinstance(self.store, FreshStore):
+            absent = self.store.missing(self._referenced)
+        else:
+            iris = list(self._referenced)
+            absent = set(iris)
+            for start in range(0, len(iris), 1000):
+                absent.difference_update(self._existing(iris[start : start + 1000]))
+        for iri in self._referenced:
+            if iri in absent:
+                parsed = Iris.parse(iri)
+                what = f"{parsed[0]} {parsed[1]}" if parsed else iri
+                report.warnings.append(f"{self._referenced[iri]}: refers to {what}, which is not in the store (reference kept)")
         self._referenced.clear()
 
     def _query_private_sources(self) -> frozenset[str]:

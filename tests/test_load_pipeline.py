@@ -88,6 +88,20 @@ def test_a_new_store_bulk_loaded_in_small_chunks_replaces_records_as_transaction
     assert quads(OxigraphStore(tmp_path / "new")) == quads(plain)
 
 
+@pytest.mark.parametrize("lookup_cost", [0, 10**9])  # by look-ups, by one pass over the records
+def test_a_new_store_warns_of_the_same_dangling_references(
+        generated_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_cost: int) -> None:
+    monkeypatch.setattr(FreshStore, "lookup_cost", lookup_cost)
+    event = dict(_real("event")[0], id="helsinki:dangling", keywords=[{"@id": f"{BASE}/linkedevents/v1/keyword/yso:nope/"}])
+    inputs = items(REAL, generated_dir) + [Item(event, "event", "test")]
+    plain = OxigraphStore()
+    expected = load(plain, inputs, batch=40)
+    assert any("yso:nope" in w for w in expected.warnings)
+    with store_for_loading(tmp_path / "new") as fresh:
+        got = load(fresh, inputs, batch=40)
+    assert summary(got) == summary(expected)
+
+
 def test_loading_again_replaces_records_in_an_existing_store(generated_dir: Path, tmp_path: Path) -> None:
     inputs = items(generated_dir)
     with store_for_loading(tmp_path / "s") as store:
