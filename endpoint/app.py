@@ -13,6 +13,7 @@ from endpoint.sparql import SPARQL_PATH, Sparql
 from endpoint.ui import STATIC_PATH, Static
 from endpoint.void import VOID_PATH, Void
 from endpoint.resources import ApiRoot, Collection, ContextDocument, Home, Mount, identify, redirect_to_slash
+from ld import geo
 from ld.context import CONTEXT_PATH
 from ld.identity import Keys
 from ld.iris import API_PATH, COURSES_PATH, Iris
@@ -49,6 +50,7 @@ def create_app(store: Store, settings: Settings = Settings()) -> falcon.App:
     reader = Reader(store, iris, background_index=settings.background_index)
     if settings.background_index:
         reader.side_index.start()
+        geo.warm()
     middleware = [identify(settings.keys.identify), _Allow()]
     if settings.cache_size:
         middleware.insert(0, ResponseCache(store.generation, size=settings.cache_size))

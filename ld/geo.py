@@ -38,6 +38,7 @@ __all__ = [
     "resolve_division",
     "round_position",
     "to_wgs84",
+    "warm",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "geo"
@@ -414,6 +415,18 @@ def _transformer(src: int, dst: int):
 
     # pyproj >= 3.1 transformers are thread-safe, so one cached instance serves all threads.
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def warm(srids: tuple[int, ...] = (WGS84, 3067)) -> None:
+    """Ready pyproj for the usual SRIDs (WGS84 and Helsinki's ETRS-TM35FIN) and the bundled
+    division polygons now: a server calls this at start, so that its first request with
+    coordinates or divisions does not wait for them (~25 ms and ~120 ms)."""
+    _ensure_bundled_registered()
+    for src in srids:
+        _crs(src)
+        for dst in srids:
+            if dst != src:
+                _transformer(src, dst)
 
 
 def _transform(x: float, y: float, src: int, dst: int, param: str) -> tuple[float, float]:

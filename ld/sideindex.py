@@ -57,8 +57,9 @@ class IndexSpec:
     # key -> a text key: rows by the lower-cased language tags of those texts' values
     languages: Mapping[str, str] = field(default_factory=dict)
     tables: tuple[str, ...] = ()  # small SELECTs filters read with ``table``: kept ready with the index
-    # Run once the index is ready (e.g. to make structures from the tables); not part of the fingerprint.
-    prepare: Callable[[Store], Any] | None = field(default=None, repr=False, compare=False)
+    # Run once the index is ready, so that no request waits for what it makes (structures from the
+    # tables, sort orders of every event); not part of the fingerprint.
+    prepare: Callable[[Store, EventIndex], Any] | None = field(default=None, repr=False, compare=False)
 
     def fingerprint(self) -> str:
         """Changes with what is extracted: an index file of another version of the code is rebuilt."""
@@ -206,7 +207,7 @@ class EventIndex:
         """(count, IRIs of one page) of the rows in ``mask``, in ``ORDER BY`` order: each key
         (column, descending) in turn, an unbound value the smallest, then the IRI."""
         if len(order) == 1:
-            ranked = self._order(*order[0])
+            ranked = self.ranked(*order[0])
             hits = ranked[mask[ranked]]
         else:
             hits = np.flatnonzero(mask)
@@ -218,7 +219,8 @@ class EventIndex:
             hits = hits[np.lexsort(keys)] if len(hits) else hits
         return len(hits), [self.iris[i] for i in hits[start:start + size]]
 
-    def _order(self, key: str, descending: bool) -> np.ndarray:
+    def ranked(self, key: str, descending: bool) -> np.ndarray:
+        """Every row in ``ORDER BY`` order of one column (kept: pages and SideIndex ask again)."""
         with self._lock:
             ranked = self._orders.get((key, descending))
             if ranked is None:
@@ -228,7 +230,7 @@ class EventIndex:
                     ranked = np.lexsort((rows, -column.values, ~column.present))
                 else:
                     ranked = np.lexsort((rows, column.values, column.present))
-                self._orders[(key, descending)] = ranked
+                self._orders[(key, descending)] = ranked = ranked.astype(np.int32)  # half the memory
             return ranked
 
 
@@ -304,7 +306,7 @@ class SideIndex:
 
     def _prepared(self, index: EventIndex) -> EventIndex:
         if self.spec.prepare is not None:
-            self.spec.prepare(self.store)
+            self.spec.prepare(self.store, index)
         return index
 
     def _rebuild(self) -> None:

@@ -116,6 +116,17 @@ def test_the_index_is_kept_beside_an_on_disk_store(tmp_path) -> None:
     assert EventIndex.load(saved, store, INDEX) is None
 
 
+def test_a_ready_index_has_its_orders_made(mix_store: OxigraphStore) -> None:
+    """Sorting every event by a column is made with the index, not by the first request that
+    orders by it; the pages then come from those orders."""
+    index = SideIndex(mix_store, INDEX).warm()
+    assert set(index._orders) == {(c, d) for c in INDEXED_ORDERS.values() for d in (False, True)}
+    assert set(index._seconds) == {"start", "end"}
+    everything = index.everything()
+    count, first = index.page(everything, [("start", False)], 0, 5)
+    assert count == index.n and first == [index.iris[i] for i in index._orders[("start", False)][:5]]
+
+
 def test_event_counts_of_places_and_keywords_agree(mix_store: OxigraphStore) -> None:
     """n_events / has_upcoming_events come from the index when it is ready: the same figures."""
     reader = Reader(mix_store, IRIS)
