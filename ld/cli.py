@@ -110,7 +110,8 @@ def _index_events(store_path: str) -> None:
     from ld.sideindex import SideIndex
 
     store = _open(store_path)
-    SideIndex.beside(store, INDEX).warm()
+    # The load is done and its cores are free: the build reads the store from each of them.
+    SideIndex.beside(store, INDEX, processes=os.cpu_count() or 1).warm()
     del store
     gc.collect()  # Oxigraph releases the store's lock when its last reference goes
 

@@ -22,12 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import pickle
 import re
 import threading
 import weakref
 from array import array
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,33 +96,44 @@ class EventIndex:
 
     # -- building --------------------------------------------------------------------------
     @classmethod
-    def build(cls, store: Store, spec: IndexSpec) -> EventIndex:
+    def build(cls, store: Store, spec: IndexSpec, *, processes: int = 1) -> EventIndex:
         """Each extraction is one SELECT whose solutions are consumed as the store produces them,
         keeping only row numbers and distinct values (a million events' texts are a gigabyte).
         Most of the time is the store's: it decodes every term it returns, an event's IRI once per
         solution (~5 µs at 200,000 events, ~15 µs at a million, where the lookups miss its
         caches); 26 million solutions at a million events. The groups are not joined with the
         listing key in the store, which would cost a seek per event (five times the query at a
-        million events); subjects other than listed events are dropped here."""
+        million events); subjects other than listed events are dropped here. With ``processes``
+        > 1, an on-disk store's extractions run in that many processes (half the time on two
+        cores; see ``_extract_in_processes``)."""
         generation = store.generation()
         iris, listing = _events(store)
         n = len(iris)
-        row_of = {iri: i for i, iri in enumerate(iris)}.get
+        # Texts first: the largest extractions, so that processes finish together.
+        jobs = [*(("texts", key, group, any(of == key for of in spec.languages.values()))
+                  for key, group in spec.texts.items()),
+                *(("terms", key, group, False) for key, group in spec.terms.items() if group != LISTING),
+                *(("instants", key, group, False) for key, group in spec.instants.items()),
+                *(("numbers", key, group, False) for key, group in spec.numbers.items()),
+                *(("sets", key, group, False) for key, group in spec.sets.items())]
+        path = getattr(store, "path", None)
+        found = None
+        if processes > 1 and path is not None:
+            try:
+                found = _extract_in_processes(str(path), generation, iris, jobs, processes)
+            except (OSError, BrokenProcessPool) as exc:  # e.g. no /dev/shm for the pool's locks
+                log.warning("building the side index in %d processes failed (%s); building it here", processes, exc)
+        if found is None:
+            extractor = _Extractor(store, iris)
+            found = [extractor.extract(job) for job in jobs]
+        made = {(kind, key): result for (kind, key, _, _), result in zip(jobs, found)}
 
-        terms = {key: _postings(*listing, n) if group == LISTING else _postings(*_term_pairs(store, group, row_of), n)
+        terms = {key: _postings(*listing, n) if group == LISTING else made["terms", key]
                  for key, group in spec.terms.items()}
-        columns = {key: _column(*_lexical_pairs(store, group, row_of), n, _micros_of, np.int64)
-                   for key, group in spec.instants.items()}
-        columns |= {key: _column(*_lexical_pairs(store, group, row_of), n, _floats_of, np.float64)
-                    for key, group in spec.numbers.items()}
-        sets = {key: distinct(_subject_rows(store, group, row_of)) for key, group in spec.sets.items()}
-        texts, languages = {}, {}
-        for key, group in spec.texts.items():
-            tagged = [language for language, of in spec.languages.items() if of == key]
-            texts[key], tags = _text_index(store, group, row_of, n, bool(tagged))
-            for language in tagged:
-                languages[language] = _postings(*tags, n)
-        terms |= languages
+        columns = {key: made["instants", key] for key in spec.instants} | {key: made["numbers", key] for key in spec.numbers}
+        sets = {key: made["sets", key] for key in spec.sets}
+        texts = {key: made["texts", key][0] for key in spec.texts}
+        terms |= {language: made["texts", key][1] for language, key in spec.languages.items()}
         tables = {query: table(store, query) for query in spec.tables}
         return cls(store, generation, iris, terms, columns, sets, texts, tables)
 
@@ -239,15 +253,19 @@ class SideIndex:
 
     ``background=True`` (the server): a stale index is rebuilt in a thread and the caller gets
     None meanwhile (and answers with SPARQL). ``background=False``: rebuilt in the caller.
-    With a ``path``, every build is saved there and ``warm`` starts from the saved one."""
+    With a ``path``, every build is saved there and ``warm`` starts from the saved one.
+    ``processes`` > 1 builds an on-disk store's index in that many processes (``ld load``, whose
+    cores are free then; a server keeps one for its requests)."""
 
     FILE = "side-index.pickle"
 
-    def __init__(self, store: Store, spec: IndexSpec, *, background: bool = False, path: Path | None = None) -> None:
+    def __init__(self, store: Store, spec: IndexSpec, *, background: bool = False, path: Path | None = None,
+                 processes: int = 1) -> None:
         self.store = store
         self.spec = spec
         self.background = background
         self.path = path
+        self.processes = processes
         self._index: EventIndex | None = None
         self._building: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -299,7 +317,7 @@ class SideIndex:
             return self._index
 
     def _build(self) -> EventIndex:
-        index = EventIndex.build(self.store, self.spec)
+        index = EventIndex.build(self.store, self.spec, processes=self.processes)
         if self.path is not None:
             index.save(self.path, self.spec)
         return self._prepared(index)
@@ -374,6 +392,60 @@ def _alternatives(group: str) -> list[str]:
     """``?e a|b ?v`` as ``?e a ?v`` and ``?e b ?v``; any other group as itself."""
     found = _ALTERNATIVES.fullmatch(group)
     return [f"?e {predicate} ?v" for predicate in found[1].split("|")] if found else [group]
+
+
+class _Extractor:
+    """Runs extraction jobs ``(kind, key, group, tagged)`` over one store's listed events."""
+
+    def __init__(self, store: Any, iris: list[str]) -> None:
+        self.store = store
+        self.n = len(iris)
+        self.row_of = {iri: i for i, iri in enumerate(iris)}.get
+
+    def extract(self, job: tuple[str, str, str, bool]) -> Any:
+        kind, _, group, tagged = job
+        store, row_of, n = self.store, self.row_of, self.n
+        if kind == "terms":
+            return _postings(*_term_pairs(store, group, row_of), n)
+        if kind == "instants":
+            return _column(*_lexical_pairs(store, group, row_of), n, _micros_of, np.int64)
+        if kind == "numbers":
+            return _column(*_lexical_pairs(store, group, row_of), n, _floats_of, np.float64)
+        if kind == "sets":
+            return distinct(_subject_rows(store, group, row_of))
+        tokens, tags = _text_index(store, group, row_of, n, tagged)
+        return tokens, _postings(*tags, n)
+
+
+# A build process's extractor, over its own read-only snapshot of the store.
+_extractor: _Extractor | None = None
+
+
+def _extract_in_processes(path: str, generation: int, iris: list[str], jobs: list, processes: int) -> list:
+    """The jobs' results, extracted by ``processes`` new processes, each reading the store through
+    a read-only snapshot: Oxigraph's decoding of every solution is most of a build, and it holds
+    the GIL. A snapshot of another generation than the rows' fails the pool (the caller then
+    builds alone). New processes (spawned, not forked) so that no other thread's lock is copied."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_extractor,
+                             initargs=(path, generation, iris)) as pool:
+        return list(pool.map(_extract, jobs))
+
+
+def _start_extractor(path: str, generation: int, iris: list[str]) -> None:
+    from ld.sparql_runner import Snapshot
+
+    global _extractor
+    snapshot = Snapshot(path)
+    snapshot.open()
+    if snapshot.generation != generation:
+        raise RuntimeError(f"the store was written during the build (generation {snapshot.generation}, not {generation})")
+    _extractor = _Extractor(snapshot, iris)
+
+
+def _extract(job: tuple[str, str, str, bool]) -> Any:
+    assert _extractor is not None
+    return _extractor.extract(job)
 
 
 def _events(store: Store) -> tuple[list[str], tuple[np.ndarray, np.ndarray, list[str]]]:

@@ -263,6 +263,34 @@ def test_a_build_in_small_chunks_holds_the_same(mix_store: OxigraphStore, monkey
     assert built["texts"] == _reference(mix_store, INDEX)["texts"]
 
 
+def test_a_build_in_processes_holds_the_same(tmp_path) -> None:
+    """``ld load`` builds in processes reading read-only snapshots of the on-disk store."""
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, str(SHARED / "bench" / "gen_events.py"), "--events", "400", "--out", str(data)],
+                   check=True, capture_output=True)
+    store = OxigraphStore(tmp_path / "store")
+    assert not load_paths(store, [data]).rejected
+    index = EventIndex.build(store, INDEX, processes=2)
+    built, expected = _contents(index), _reference(store, INDEX)
+    assert len(built["iris"]) == index.n > 300
+    assert built == expected
+
+
+def test_a_build_process_refuses_a_snapshot_of_another_generation(tmp_path) -> None:
+    """Rows numbered from one generation are never filled from another (then the build runs alone)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ld.sideindex import _extract_in_processes
+
+    store = OxigraphStore(tmp_path / "store")
+    assert not load_records(store, [_event("t:1", 1)]).rejected
+    job = ("sets", "events", "?e a schema:Event", False)
+    iris = [IRIS.entity("event", "t:1")]
+    assert len(_extract_in_processes(str(store.path), store.generation(), iris, [job], 1)[0]) == 1
+    with pytest.raises(BrokenProcessPool):
+        _extract_in_processes(str(store.path), store.generation() - 1, iris, [job], 1)
+
+
 def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
     """Instants with an offset, a fraction, no time zone or before 1970; several values per row
     (the smallest kept); texts that are IRIs or untagged; subjects that are not listed events;
