@@ -108,12 +108,14 @@ def _index_events(store_path: str) -> None:
     """Build and save the side index of event lists now, so that a server starts with it ready."""
     from ld.filters.catalog import INDEX
     from ld.sideindex import SideIndex
+    from ld.store import OxigraphStore
 
-    store = _open(store_path)
-    # The load is done and its cores are free: the build reads the store from each of them.
+    # The load is done and its cores are free: the build reads the store from each of them, every
+    # process through a read-only snapshot (a writable open would compact the files from under them).
+    store = OxigraphStore(store_path, read_only=True)
     SideIndex.beside(store, INDEX, processes=os.cpu_count() or 1).warm()
     del store
-    gc.collect()  # Oxigraph releases the store's lock when its last reference goes
+    gc.collect()  # Oxigraph closes the store when its last reference goes
 
 
 def _rdf_paths(inputs: tuple[str, ...]) -> list[Path]:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from ld.store import PUBLIC, Store
+from ld.store import PUBLIC, OxigraphStore, Store
 from ld.times import from_micros, helsinki_seconds_of_day, micros
 from ld.tokens import TokenIndex, TokenIndexBuilder, distinct
 
@@ -424,8 +424,9 @@ _extractor: _Extractor | None = None
 def _extract_in_processes(path: str, generation: int, iris: list[str], jobs: list, processes: int) -> list:
     """The jobs' results, extracted by ``processes`` new processes, each reading the store through
     a read-only snapshot: Oxigraph's decoding of every solution is most of a build, and it holds
-    the GIL. A snapshot of another generation than the rows' fails the pool (the caller then
-    builds alone). New processes (spawned, not forked) so that no other thread's lock is copied."""
+    the GIL. The caller must not write to the store meanwhile, nor compact it (open it read-only):
+    a snapshot's files must stay. A snapshot of another generation than the rows' fails the pool
+    (the caller then builds alone). New processes (spawned, not forked) so that no other thread's lock is copied."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_extractor,
                              initargs=(path, generation, iris)) as pool:
@@ -433,13 +434,10 @@ def _extract_in_processes(path: str, generation: int, iris: list[str], jobs: lis
 
 
 def _start_extractor(path: str, generation: int, iris: list[str]) -> None:
-    from ld.sparql_runner import Snapshot
-
     global _extractor
-    snapshot = Snapshot(path)
-    snapshot.open()
-    if snapshot.generation != generation:
-        raise RuntimeError(f"the store was written during the build (generation {snapshot.generation}, not {generation})")
+    snapshot = OxigraphStore(path, read_only=True)
+    if snapshot.generation() != generation:
+        raise RuntimeError(f"the store was written during the build (generation {snapshot.generation()}, not {generation})")
     _extractor = _Extractor(snapshot, iris)
 
 

@@ -577,8 +577,8 @@ def _orphan_watch(parent: int) -> None:
 _STALE = re.compile(r"IO error|Corruption|No such file", re.I)
 
 
-class Snapshot:
-    """A read-only snapshot of an on-disk store (a query worker's) and the write generation it holds."""
+class _Snapshot:
+    """The worker's read-only store and the write generation it holds."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -636,7 +636,7 @@ def _serve(conn: Connection, scratch: int, path: str, preload: tuple[str, ...]) 
     try:
         for name in preload:
             importlib.import_module(name)
-        snapshot = Snapshot(path)
+        snapshot = _Snapshot(path)
         snapshot.open()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which logs it
         conn.send(("failed", repr(exc)))
@@ -663,7 +663,7 @@ def _serve(conn: Connection, scratch: int, path: str, preload: tuple[str, ...]) 
         conn.send((*reply, reopened))
 
 
-def _job(snapshot: Snapshot, sparql: str, dataset: Dataset, generation: int, render: Render, cap: int) -> tuple:
+def _job(snapshot: _Snapshot, sparql: str, dataset: Dataset, generation: int, render: Render, cap: int) -> tuple:
     try:
         for attempt in (1, 2):
             try:

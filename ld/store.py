@@ -56,13 +56,19 @@ def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
 
 
 class OxigraphStore:
-    """An embedded pyoxigraph store, on disk (``path``) or in memory (``path=None``)."""
+    """An embedded pyoxigraph store, on disk (``path``) or in memory (``path=None``).
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    ``read_only``: a snapshot of an on-disk store as it is when opened, which never writes (not
+    even RocksDB's compactions, which delete files other read-only snapshots still read)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         try:
-            if path is not None:
+            if path is not None and not read_only:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+            if read_only:
+                self._store = ox.Store.read_only(str(path))
+            else:
+                self._store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as exc:
             raise LdError(f"cannot open the store at {path}: {exc}") from exc
         self.path = path

@@ -2,6 +2,7 @@
 benchmark mix, on a generated data set, gives the same events in the same order either way."""
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from dataclasses import replace
@@ -263,13 +264,22 @@ def test_a_build_in_small_chunks_holds_the_same(mix_store: OxigraphStore, monkey
     assert built["texts"] == _reference(mix_store, INDEX)["texts"]
 
 
+def _read_only(path, load) -> OxigraphStore:
+    """An on-disk store written by ``load`` and closed, opened again read-only (as ``ld load``
+    opens it for the build: nothing compacts it from under the build processes)."""
+    written = OxigraphStore(path)
+    assert not load(written).rejected
+    del written
+    gc.collect()
+    return OxigraphStore(path, read_only=True)
+
+
 def test_a_build_in_processes_holds_the_same(tmp_path) -> None:
     """``ld load`` builds in processes reading read-only snapshots of the on-disk store."""
     data = tmp_path / "data"
     subprocess.run([sys.executable, str(SHARED / "bench" / "gen_events.py"), "--events", "400", "--out", str(data)],
                    check=True, capture_output=True)
-    store = OxigraphStore(tmp_path / "store")
-    assert not load_paths(store, [data]).rejected
+    store = _read_only(tmp_path / "store", lambda written: load_paths(written, [data]))
     index = EventIndex.build(store, INDEX, processes=2)
     built, expected = _contents(index), _reference(store, INDEX)
     assert len(built["iris"]) == index.n > 300
@@ -282,8 +292,7 @@ def test_a_build_process_refuses_a_snapshot_of_another_generation(tmp_path) -> N
 
     from ld.sideindex import _extract_in_processes
 
-    store = OxigraphStore(tmp_path / "store")
-    assert not load_records(store, [_event("t:1", 1)]).rejected
+    store = _read_only(tmp_path / "store", lambda written: load_records(written, [_event("t:1", 1)]))
     job = ("sets", "events", "?e a schema:Event", False)
     iris = [IRIS.entity("event", "t:1")]
     assert len(_extract_in_processes(str(store.path), store.generation(), iris, [job], 1)[0]) == 1
