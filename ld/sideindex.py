@@ -426,7 +426,8 @@ def _extract_in_processes(path: str, generation: int, iris: list[str], jobs: lis
     a read-only snapshot: Oxigraph's decoding of every solution is most of a build, and it holds
     the GIL. The caller must not write to the store meanwhile, nor compact it (open it read-only):
     a snapshot's files must stay. A snapshot of another generation than the rows' fails the pool
-    (the caller then builds alone). New processes (spawned, not forked) so that no other thread's lock is copied."""
+    (the caller then builds alone). New processes (spawned, not forked) so that no other thread's
+    lock is copied."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_extractor,
                              initargs=(path, generation, iris)) as pool:

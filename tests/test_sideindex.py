@@ -274,8 +274,9 @@ def _read_only(path, load) -> OxigraphStore:
     return OxigraphStore(path, read_only=True)
 
 
-def test_a_build_in_processes_holds_the_same(tmp_path) -> None:
-    """``ld load`` builds in processes reading read-only snapshots of the on-disk store."""
+def test_a_build_in_processes_holds_the_same(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """``ld load`` builds in processes reading read-only snapshots of the on-disk store (and not
+    by falling back to one process, which would hold the same)."""
     data = tmp_path / "data"
     subprocess.run([sys.executable, str(SHARED / "bench" / "gen_events.py"), "--events", "400", "--out", str(data)],
                    check=True, capture_output=True)
@@ -284,6 +285,7 @@ def test_a_build_in_processes_holds_the_same(tmp_path) -> None:
     built, expected = _contents(index), _reference(store, INDEX)
     assert len(built["iris"]) == index.n > 300
     assert built == expected
+    assert not [r for r in caplog.records if "processes failed" in r.getMessage()]
 
 
 def test_a_build_process_refuses_a_snapshot_of_another_generation(tmp_path) -> None:
