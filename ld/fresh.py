@@ -40,9 +40,8 @@ class FreshStore(LoadingStore):
     updates and :meth:`flush` load it first. The loader asks after every batch which records the
     store has: a look-up in Oxigraph costs 25-200 us (more as bulk loads pile up index files), and
     a SPARQL ``VALUES`` join scans every ``lei:record`` triple. So the store keeps a Bloom filter of
-    every record ever added, and the last_modified_time of records that arrived embedded (images:
-    other events carry them again, and their stand-alone records replace them): only the others
-    it may have are looked up.
+    every record ever added, and the last_modified_time of the records the loader says will come
+    again (what events embed: images, places...): only the others it may have are looked up.
     """
 
     chunk = 32 << 20  # bytes of N-Quads a bulk load
@@ -56,26 +55,26 @@ class FreshStore(LoadingStore):
         self._loading: dict[str, str | None] = {}    # the same, of the bulk load in flight
         self._added = _BloomFilter()
         self._records = 0  # added, replacements included
-        self._embedded: dict[str, str | None] = {}   # record IRI -> last_modified_time of its latest version
+        self._remembered: dict[str, str | None] = {}  # record IRI -> last_modified_time of its latest version
         # Oxigraph's bulk load releases the GIL: the loader goes on with the next batches meanwhile.
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="bulk-load")
         self._in_flight: Future | None = None
 
-    def add_nquads(self, data: bytes, records: dict[str, str | None], embedded: Iterable[str] = ()) -> None:
+    def add_nquads(self, data: bytes, records: dict[str, str | None], remembered: Iterable[str] = ()) -> None:
         """Add N-Quads we serialized ourselves (lenient: the terms were checked when made), the
-        whole of the given records (IRI -> last_modified_time), of which ``embedded`` arrived
-        inside other records. Blank node labels must be unique to a record (``ld.expansion``
-        makes them so)."""
+        whole of the given records (IRI -> last_modified_time), of which ``remembered`` are likely
+        to come again (as copies embedded in other records). Blank node labels must be unique to a
+        record (``ld.expansion`` makes them so)."""
         self._data.append(data)
         self._size += len(data)
         self._records += len(records)
         self._collected.update(records)
         for iri in records:
             self._added.add(iri)
-            if iri in self._embedded:
-                self._embedded[iri] = records[iri]
-        for iri in embedded:
-            self._embedded[iri] = records[iri]
+            if iri in self._remembered:
+                self._remembered[iri] = records[iri]
+        for iri in remembered:
+            self._remembered[iri] = records[iri]
         if self._size >= self.chunk:
             self.load_pending(wait=False)
 
@@ -120,7 +119,7 @@ class FreshStore(LoadingStore):
         for iri in iris:
             if iri not in self._added:
                 continue
-            for memory in (self._collected, self._loading, self._embedded):
+            for memory in (self._collected, self._loading, self._remembered):
                 if iri in memory:
                     known[iri] = memory[iri]
                     break

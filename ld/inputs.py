@@ -40,7 +40,8 @@ class Item:
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
-    """Files named directly, found in directories (recursively) or matched by glob patterns."""
+    """Files named directly, found in directories (recursively, in ``LOAD_ORDER``) or matched by
+    glob patterns."""
     found: list[Path] = []
     for name in paths:
         matches = sorted(glob.glob(name)) if any(c in name for c in "*?[") else [name]
@@ -50,13 +51,26 @@ def expand_paths(paths: list[str]) -> list[Path]:
             path = Path(match)
             if path.is_dir():
                 # a generated data set's manifest.json describes the files beside it; it holds no records
-                found.extend(sorted(p for p in path.rglob("*")
-                                    if p.suffix in JSON_SUFFIXES + LINES_SUFFIXES and p.name != "manifest.json"))
+                found.extend(sorted((p for p in path.rglob("*")
+                                     if p.suffix in JSON_SUFFIXES + LINES_SUFFIXES and p.name != "manifest.json"),
+                                    key=_load_order))
             elif path.exists():
                 found.append(path)
             else:
                 raise LdError(f"{name}: no such file")
     return found
+
+
+# A directory's files are loaded those of records that others refer to first: data sources (so
+# that the graph of every record of a private one is known when it comes), then what events name
+# or embed. An event's embedded copy of an image is then checked against the image's own record
+# and skipped, instead of being written and replaced when the image's own file comes.
+LOAD_ORDER = ("data_source", "organization", "language", "keyword", "keyword_set", "place", "image", "event")
+
+
+def _load_order(path: Path) -> tuple[int, Path]:
+    hint = hint_for(path)
+    return (LOAD_ORDER.index(hint) if hint in LOAD_ORDER else len(LOAD_ORDER), path)
 
 
 def hint_for(path: Path) -> str | None:

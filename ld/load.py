@@ -112,7 +112,9 @@ class Loader:
             # Nobody sees this store before it is complete: no need for one transaction a batch.
             if replaced:
                 self.store.remove_records(replaced)
-            self.store.add_nquads(data, {r.iri: r.modified for r in written}, [r.iri for r in written if r.embedded])
+            # Events are most of any data set and seldom embedded; what they embed comes again.
+            self.store.add_nquads(data, {r.iri: r.modified for r in written},
+                                  [r.iri for r in written if r.embedded or r.resource != "event"])
         else:
             # Blank node labels are unique to a load, not to the store's history: fresh ones.
             quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=True))

@@ -102,6 +102,25 @@ def test_a_new_store_warns_of_the_same_dangling_references(
     assert summary(got) == summary(expected)
 
 
+def test_a_directory_is_read_with_what_events_refer_to_first(tmp_path: Path) -> None:
+    for name in ("event.jsonl", "notes.json", "image.jsonl", "data_source.jsonl", "place.json", "sub/keyword.jsonl"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert [p.name for p in expand_paths([str(tmp_path)])] == [
+        "data_source.jsonl", "keyword.jsonl", "place.json", "image.jsonl", "event.jsonl", "notes.json"]
+
+
+def test_an_image_both_embedded_in_events_and_in_its_own_file_is_written_once(generated_dir: Path, tmp_path: Path) -> None:
+    """Its own record comes first, and the events' copies of it, no newer, are skipped: not
+    written, then replaced."""
+    with (generated_dir / "image.jsonl").open() as lines:
+        own = sum(1 for _ in lines)
+    with store_for_loading(tmp_path / "s") as store:
+        report = load(store, items(generated_dir), batch=40, workers=1)
+    assert report.loaded["image"] == own
+    assert report.skipped > 0
+
+
 def test_loading_again_replaces_records_in_an_existing_store(generated_dir: Path, tmp_path: Path) -> None:
     inputs = items(generated_dir)
     with store_for_loading(tmp_path / "s") as store:
