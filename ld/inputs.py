@@ -61,10 +61,10 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-# A directory's files are loaded those of records that others refer to first: data sources (so
-# that the graph of every record of a private one is known when it comes), then what events name
-# or embed. An event's embedded copy of an image is then checked against the image's own record
-# and skipped, instead of being written and replaced when the image's own file comes.
+# The order of a directory's files: records that others refer to come first. Data sources lead, so
+# that whether one is private is known before its records come (it decides their graph). Then what
+# events name or embed: an event's copy of an image is checked against the image's own record and
+# skipped, instead of being written and later replaced. Other files (registrations...) come last.
 LOAD_ORDER = ("data_source", "organization", "language", "keyword", "keyword_set", "place", "image", "event")
 
 
