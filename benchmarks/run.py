@@ -580,7 +580,8 @@ def markdown_section(res: dict) -> str:
                 f"| loader CPU user+sys | {L['user_s'] + L['sys_s']:.1f} s | |",
                 f"| exit code | {L['exit_code']} | 0 |",
                 f"| store size on disk | {mb(L.get('store_bytes'))} | |"]
-    out += ["", f"Loader summary: `{' '.join(L.get('output_tail', [])[-1:])}`", "",
+    summary = [line for line in L.get("output_tail", []) if line.startswith(("loaded ", "took "))]
+    out += ["", "Loader summary: " + ", ".join(f"`{line}`" for line in summary), "",
             "### Latency (ms, one keep-alive connection)", "",
             f"Cold = first request of each query right after server start (mix order); warm = "
             f"p50/p95 over {res['options']['reps']} repetitions (may be answered from a response cache); "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -74,6 +75,7 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
             raise click.ClickException(exc.detail) from None
         click.echo(f"loaded {count} triples into <{graph}>")
         return
+    started = time.perf_counter()
     try:
         paths = expand_paths(list(inputs))
         with store_for_loading(store_path) as store:
@@ -85,7 +87,10 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
             loader = Loader(store, Iris(base), validate=not no_validate, workers=max(1, (os.cpu_count() or 1) - 1))
             report = loader.load((item for path in paths for item in read(path, parse=False)), progress=progress)
             store.flush()
+            written = time.perf_counter()
+        finished = time.perf_counter()  # a new store is compacted and moved into place on the way out
         _index_events(store_path)
+        indexed = time.perf_counter()
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
     if progress:
@@ -100,6 +105,8 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
     summary = ", ".join(f"{n} {name}" for name, n in sorted(report.loaded.items())) or "nothing"
     click.echo(f"loaded {summary}; {len(report.rejected)} rejected, {len(report.warnings)} warnings, "
                f"{report.skipped} skipped")
+    click.echo(f"took {indexed - started:.0f} s: {written - started:.0f} s writing records, "
+               f"{finished - written:.0f} s finishing the store, {indexed - finished:.0f} s building the side index")
     if report.rejected:
         sys.exit(1)
 
