@@ -93,6 +93,8 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
         indexed = time.perf_counter()
     except LdError as exc:
         raise click.ClickException(exc.detail) from None
+    except OSError as exc:  # a full disk, an unreadable file: a new store is then not published
+        raise click.ClickException(f"loading stopped: {exc}") from None
     if progress:
         click.echo("", err=True)
     for problem in report.rejected:

@@ -170,6 +170,18 @@ def test_a_failed_load_into_a_new_store_leaves_no_store(tmp_path: Path) -> None:
     assert not target.exists() and not (tmp_path / "s.partial").exists()
 
 
+def test_ld_load_that_cannot_write_says_so_and_leaves_no_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(store: FreshStore) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FreshStore, "compact", full_disk)
+    result = CliRunner().invoke(main, ["load", "--store", str(tmp_path / "s"), str(REAL)])
+    assert result.exit_code == 1
+    assert "loading stopped: [Errno 28] No space left on device" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
+
+
 def test_a_partial_store_left_by_a_crash_is_discarded(tmp_path: Path) -> None:
     (tmp_path / "s.partial").mkdir()
     (tmp_path / "s.partial" / "junk").write_text("left by a killed load")
