@@ -107,10 +107,14 @@ def load(store_path: str, base_url: str | None, no_validate: bool, quiet: bool, 
     summary = ", ".join(f"{n} {name}" for name, n in sorted(report.loaded.items())) or "nothing"
     click.echo(f"loaded {summary}; {len(report.rejected)} rejected, {len(report.warnings)} warnings, "
                f"{report.skipped} skipped")
-    click.echo(f"took {indexed - started:.0f} s: {written - started:.0f} s writing records, "
-               f"{finished - written:.0f} s finishing the store, {indexed - finished:.0f} s building the side index")
+    click.echo(f"took {_seconds(indexed - started)}: {_seconds(written - started)} writing records, "
+               f"{_seconds(finished - written)} finishing the store, {_seconds(indexed - finished)} building the side index")
     if report.rejected:
         sys.exit(1)
+
+
+def _seconds(duration: float) -> str:
+    return f"{duration:.1f} s" if duration < 10 else f"{duration:.0f} s"
 
 
 def _index_events(store_path: str) -> None:

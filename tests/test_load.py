@@ -64,7 +64,7 @@ def test_invalid_records_are_reported_and_neighbours_load(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["load", "--store", str(tmp_path / "store"), str(source)])
     assert result.exit_code == 1
     assert "loaded 3 keyword" in result.output
-    assert re.search(r"^took \d+ s: \d+ s writing records, \d+ s finishing the store, \d+ s building the side index$",
+    assert re.search(r"^took [\d.]+ s: [\d.]+ s writing records, [\d.]+ s finishing the store, [\d.]+ s building the side index$",
                      result.output, re.MULTILINE)
     assert "rejected <no id> at id: the record has no id" in result.output
     assert "x:1 at location: " in result.output and "names a keyword, expected a place" in result.output
