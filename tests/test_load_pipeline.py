@@ -10,6 +10,7 @@ Blank node labels differ between loads, so stores are compared canonicalized.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -119,6 +120,29 @@ def test_an_image_both_embedded_in_events_and_in_its_own_file_is_written_once(ge
         report = load(store, items(generated_dir), batch=40, workers=1)
     assert report.loaded["image"] == own
     assert report.skipped > 0
+
+
+@pytest.mark.parametrize("sequence, kept", [
+    (("own", "older copy"), "own"),               # an embedded copy no newer than the record: skipped
+    (("own", "newer copy"), "newer copy"),        # a newer one: loaded
+    (("own", "newer copy", "own"), "own"),        # a record given on its own always replaces
+])
+@pytest.mark.parametrize("fresh", [False, True])
+def test_an_embedded_copy_replaces_a_record_only_when_newer(
+        tmp_path: Path, sequence: tuple[str, ...], kept: str, fresh: bool) -> None:
+    event = next(e for e in _real("event") if e.get("images"))
+    image = event["images"][0]
+    versions = {"own": "2020-06-10T11:15:57Z", "older copy": "2019-01-01T00:00:00Z", "newer copy": "2021-01-01T00:00:00Z"}
+    inputs = [Item(dict(image, name=step, last_modified_time=versions[step]), "image", step) if step == "own"
+              else Item(dict(event, images=[dict(image, name=step, last_modified_time=versions[step])]), "event", step)
+              for step in sequence]
+    with store_for_loading(tmp_path / "s") if fresh else nullcontext(OxigraphStore()) as store:
+        load(store, inputs, batch=1)
+        if fresh:
+            store.load_pending()
+        iri = Iris(BASE).entity("image", str(image["id"]))
+        names = {r["n"].value for r in store.query(f"SELECT ?n WHERE {{ <{iri}> <http://schema.org/name> ?n }}", dataset=ADMIN)}
+    assert names == {kept}
 
 
 def test_a_new_store_is_left_with_its_bulk_loads_merged(
