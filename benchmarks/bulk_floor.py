@@ -5,10 +5,8 @@ dumped once to N-Quads, are bulk-loaded into a new store in one call, which uses
 the store is then compacted as `ld load` compacts it. Whatever `ld load` does besides runs on the
 same cores, so events/s here is more than `ld load` can reach with this data model.
 
-    .venv/bin/python benchmarks/bulk_floor.py --events 200000 [--default-graph]
+    .venv/bin/python benchmarks/bulk_floor.py --events 200000
 
-``--default-graph`` loads the public graph's quads into Oxigraph's default graph instead, where
-Oxigraph keeps three index entries for a quad instead of six: the lever RESULTS.md discusses.
 The dump (`benchmarks/quads-N.nq`, reused when present) and the new store are deleted at the end
 unless ``--keep``.
 """
@@ -24,24 +22,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 HERE = Path(__file__).resolve().parent
-PUBLIC = b" <https://w3id.org/linkedevents/graph/public> .\n"
-
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-def dump(store: Path, out: Path, default_graph: bool) -> None:
-    """The store's quads as N-Quads, the public graph's moved to the default graph if asked."""
+def dump(store: Path, out: Path) -> None:
+    """The store's quads as N-Quads."""
     partial = out.with_name(out.name + ".partial")
     ox.Store.read_only(str(store)).dump(str(partial), format=ox.RdfFormat.N_QUADS)
-    if default_graph:
-        moved = partial.with_name(partial.name + ".moved")
-        with open(partial, "rb") as source, open(moved, "wb") as target:
-            for line in source:
-                target.write(line[: -len(PUBLIC)] + b" .\n" if line.endswith(PUBLIC) else line)
-        moved.replace(partial)
     partial.replace(out)
 
 
@@ -61,18 +51,16 @@ def measure(quads: Path, target: Path) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=20000, help="the size of benchmarks/store-N (default 20000)")
-    ap.add_argument("--default-graph", action="store_true", help="load the public graph into the default graph")
     ap.add_argument("--keep", action="store_true", help="keep the dump and the new store")
     args = ap.parse_args()
     store = HERE / f"store-{args.events}"
     if not (store / "CURRENT").exists():
         print(f"no store at {store}: run benchmarks/run.py --events {args.events} first", file=sys.stderr)
         return 2
-    suffix = "-default" if args.default_graph else ""
-    quads = HERE / f"quads-{args.events}{suffix}.nq"
+    quads = HERE / f"quads-{args.events}.nq"
     target = HERE / f"store-{args.events}-floor"
     if not quads.exists():
-        dump(store, quads, args.default_graph)
+        dump(store, quads)
     size = quads.stat().st_size
     try:
         f = measure(quads, target)
@@ -82,8 +70,7 @@ def main() -> int:
             quads.unlink(missing_ok=True)
     n = args.events
     total = f["bulk_s"] + f["compact_s"]
-    print(f"{n} events, {size >> 20} MB of N-Quads"
-          f"{' (public graph as the default graph)' if args.default_graph else ''}")
+    print(f"{n} events, {size >> 20} MB of N-Quads")
     print(f"bulk load: {f['bulk_s']:.1f} s ({f['bulk_cpu_s']:.1f} s of CPU), {n / f['bulk_s']:.0f} events/s")
     print(f"compaction: {f['compact_s']:.1f} s ({f['compact_cpu_s']:.1f} s of CPU)")
     print(f"both: {total:.1f} s, {n / total:.0f} events/s")

@@ -144,7 +144,9 @@ def is_public_graph(iri: str) -> bool:
 
     Our own graph namespace is closed: only ``GRAPH.public`` is readable there, so
     ``restricted``, ``meta`` and any internal graph added later stay out without a code
-    change. Graphs of other publishers loaded beside ours (e.g. reference data) are public.
+    change. ``GRAPH.public`` is the store's default graph (see ``ld.store``): ``FROM`` and
+    ``default-graph-uri`` may name it, and ``GRAPH`` finds nothing in it. Graphs of other
+    publishers loaded beside ours (e.g. reference data) are public.
 
     >>> is_public_graph("https://w3id.org/linkedevents/graph/public")
     True
@@ -393,7 +395,7 @@ def dataset_for(op: Operation, query: QueryText, allowed: tuple[str, ...]) -> Da
 
     The protocol's ``default-graph-uri``/``named-graph-uri`` win over the query's ``FROM``/
     ``FROM NAMED`` (SPARQL 1.1 Protocol 2.1.4); with neither, the default graph is
-    ``GRAPH.public`` and every allowed graph can be named. A graph outside ``allowed`` is
+    ``GRAPH.public`` and every other allowed graph can be named. A graph outside ``allowed`` is
     treated as a graph that does not exist: it is empty, and the answer does not tell it apart.
 
     >>> op = Operation("query", "ASK {}", {"default-graph-uri": ["https://w3id.org/linkedevents/graph/restricted"]})
@@ -577,6 +579,8 @@ def service_description(endpoint: str, graphs: tuple[str, ...]) -> list[ox.Tripl
         triples.append(ox.Triple(service, SD.extensionFunction, ox.NamedNode(function)))
         triples.append(ox.Triple(ox.NamedNode(function), RDF.type, SD.Function))
     for graph in graphs:
+        if graph == GRAPH.public.value:
+            continue  # the default graph, not a named one
         named = ox.BlankNode()
         triples += [
             ox.Triple(dataset, SD.namedGraph, named),

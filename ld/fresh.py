@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
-from ld.store import OxigraphStore
+from ld.store import PUBLIC_DATA, OxigraphStore
 from ld.vocab import GRAPH, LEI, SCHEMA
 
 
@@ -154,7 +154,7 @@ class FreshStore(LoadingStore):
         missing = set(iris) - unsure
         if len(unsure) * self.lookup_cost < self._records:
             return missing | (unsure - set(self.records_among(list(unsure))))
-        rows = self._store.query(f"SELECT ?e WHERE {{ VALUES ?g {{ {' '.join(map(str, _GRAPHS))} }} GRAPH ?g {{ ?e {LEI.record} ?e }} }}")
+        rows = self._store.query(f"SELECT ?e WHERE {{ {{ ?e {LEI.record} ?e }} UNION {{ GRAPH {GRAPH.restricted} {{ ?e {LEI.record} ?e }} }} }}")
         unsure.difference_update(row["e"].value for row in rows if isinstance(row["e"], ox.NamedNode))
         return missing | unsure
 
@@ -174,7 +174,7 @@ class FreshStore(LoadingStore):
 
 
 _MODIFIED = SCHEMA.dateModified
-_GRAPHS = (GRAPH.public, GRAPH.restricted)
+_GRAPHS = (PUBLIC_DATA, GRAPH.restricted)
 
 
 class _BloomFilter:

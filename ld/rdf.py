@@ -17,12 +17,14 @@ from ld.context import context
 from ld.expansion import Triple, Unplanned, fresh_blank_node
 from ld.model import EVENT
 from ld.records import LOAD_TERMS, Record
-from ld.store import term
+from ld.store import PUBLIC_DATA, term
 from ld.times import event_span, xsd
 from ld.vocab import GEO, GRAPH, LE, LEI, RDF, SCHEMA, XSD, YSO
 
-PUBLIC = GRAPH.public
+PUBLIC = PUBLIC_DATA
 RESTRICTED = GRAPH.restricted
+# How an N-Quads line ends in each graph (the default graph has no label).
+_LINE_END = {PUBLIC: ".\n", RESTRICTED: f"{RESTRICTED} .\n"}
 
 _ADMIN_PREDICATES = frozenset(f.iri for r in (EVENT,) for f in r.all_fields if f.admin)
 # What a deleted entity keeps in public: enough for harvesters to drop or follow it.
@@ -127,11 +129,11 @@ def record_nquads(record: Record, triples: list[Triple], *, public: bool) -> byt
     entity = ox.NamedNode(record.iri)
     triples = triples + enrichment(triples) + _span(record, entity) + _listing(record, entity)
     tombstone = not public and record.document.get("deleted")
-    placed: dict[ox.NamedNode, list[str]] = {PUBLIC: [], RESTRICTED: []}
+    placed: dict[Any, list[str]] = {PUBLIC: [], RESTRICTED: []}
     # Each subject is marked with lei:record in each graph it is in. A term's str() is its
     # N-Triples form (escapes included, so " .\n" only ever ends a line); it costs more than the
     # rest of a line, so subjects and predicates are written once.
-    subjects: dict[ox.NamedNode, dict[Any, str]] = {PUBLIC: {}, RESTRICTED: {}}
+    subjects: dict[Any, dict[Any, str]] = {PUBLIC: {}, RESTRICTED: {}}
     names: dict[Any, str] = {}
     for s, p, o in triples:
         head = names.get(s)
@@ -150,7 +152,7 @@ def record_nquads(record: Record, triples: list[Triple], *, public: bool) -> byt
     record_tail = f" <{_RECORD.value}> <{entity.value}> "
     for graph, lines in placed.items():
         if lines:
-            end = f"{graph} .\n"
+            end = _LINE_END[graph]
             lines.extend(head + record_tail for head in subjects[graph].values())
             out.append(end.join(lines))
             out.append(end)
@@ -236,9 +238,13 @@ def _span(record: Record, entity: ox.NamedNode) -> list[Triple]:
 
 
 def delete_records(iris: Iterable[str]) -> str:
-    """Update that removes every node of the given records from every graph."""
+    """Update that removes every node of the given records from every graph: first from the
+    named graphs, then from the default graph (the public data), whose ``lei:record`` triples
+    the first part still needs."""
     values = " ".join(term(ox.NamedNode(i)) for i in iris)
+    record = term(LEI.record)
     return (
         f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?e {{ {values} }} "
-        f"GRAPH ?r {{ ?s {term(LEI.record)} ?e }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        f"{{ ?s {record} ?e }} UNION {{ GRAPH ?r {{ ?s {record} ?e }} }} GRAPH ?g {{ ?s ?p ?o }} }} ;\n"
+        f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?e {{ {values} }} ?s {record} ?e . ?s ?p ?o }}"
     )

@@ -460,6 +460,7 @@ AUTH_CASES: list[tuple[Identity, dict[str, str], str]] = [
     (EDITOR, {"show_all": "true"}, VISIBLE + "J"),
     (EDITOR, {"show_all": "false"}, VISIBLE),
     (MEMBER, {"show_all": "1"}, VISIBLE + "J"),
+    (MEMBER, {"show_all": "1", "show_deleted": "1"}, VISIBLE + "JK"),  # K's tombstone is public
     (EDITOR, {"admin_user": "true"}, "AEFJ"),
     (MEMBER, {"admin_user": "true"}, "J"),
     (EDITOR, {"show_all": "true", "publication_status": "draft"}, "J"),

@@ -306,12 +306,10 @@ def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
     """Instants with an offset, a fraction, no time zone or before 1970; several values per row
     (the smallest kept); texts that are IRIs or untagged; subjects that are not listed events;
     numbers in any form."""
-    from ld.vocab import GRAPH
-
     store = OxigraphStore()
     e = [f"<http://example.org/event/{i}/>" for i in range(6)]
     dt = "^^xsd:dateTime"
-    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH.public.value}> {{
+    store.update(f"""INSERT DATA {{
       {e[0]} lei:listing "General" ; lei:start "2026-12-01T10:00:00Z"{dt}, "2026-12-01T09:00:00+02:00"{dt} ;
              schema:name "Konsertti Kirkossa"@fi, "Konsert"@SV ; schema:url <http://example.org/Konsertti> ;
              le:audienceMinAge 7 ; le:audienceMaxAge "12.5"^^xsd:decimal ; schema:keywords <http://example.org/k/1> .
@@ -325,7 +323,7 @@ def test_the_build_reads_every_form_of_value_as_the_plain_path() -> None:
       {e[3]} schema:name "not listed" ; lei:start "2026-12-01T10:00:00Z"{dt} ;
              schema:keywords <http://example.org/k/3> .
       {e[4]} lei:listing "General" ; schema:offers [ schema:isAccessibleForFree true ] .
-    }} }}""")
+    }}""")
     index = EventIndex.build(store, INDEX)
     built, expected = _contents(index), _reference(store, INDEX)
     assert built == expected

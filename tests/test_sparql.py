@@ -277,7 +277,8 @@ def test_service_description(client, fmt) -> None:
     functions = {str(f) for f in g.objects(endpoint, SD.extensionFunction)}
     assert "http://www.opengis.net/def/function/geosparql/sfWithin" in functions
     names = {str(n) for n in g.objects(None, SD.name)}
-    assert GRAPH.public.value in names and OTHER_GRAPH in names
+    assert OTHER_GRAPH in names
+    assert GRAPH.public.value not in names  # the default graph
     assert GRAPH.restricted.value not in names and META.value not in names
 
 
@@ -400,8 +401,11 @@ def test_no_leak_by_protocol_dataset(client, params) -> None:
 
 
 def test_only_public_graphs_can_be_named(client) -> None:
+    """Our public data is the default graph; what can be named is other publishers' data."""
     result = get(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", format="csv")
-    assert set(result.text.split()[1:]) == {GRAPH.public.value, OTHER_GRAPH}
+    assert set(result.text.split()[1:]) == {OTHER_GRAPH}
+    named = get(client, f"SELECT ?name WHERE {{ GRAPH <{GRAPH.public.value}> {{ ?s schema:name ?name }} }}")
+    assert _names(named) == set()
 
 
 def test_generation_counter_in_the_meta_graph_is_invisible(client) -> None:
@@ -421,6 +425,8 @@ def test_default_graph_is_the_public_graph(client) -> None:
 
 def test_from_a_public_graph_is_honoured(client) -> None:
     assert _names(get(client, f"SELECT ?name FROM <{OTHER_GRAPH}> WHERE {{ ?s schema:name ?name }}")) == {"other publisher"}
+    ours = _names(get(client, f"SELECT ?name FROM <{GRAPH.public.value}> WHERE {{ ?s schema:name ?name }}"))
+    assert "Uutta Koillis-Helsinkiä verkkotilaisuus" in ours and "other publisher" not in ours
     named = get(client, f"SELECT ?name FROM NAMED <{OTHER_GRAPH}> WHERE {{ GRAPH ?g {{ ?s schema:name ?name }} }}")
     assert _names(named) == {"other publisher"}
 
@@ -456,8 +462,7 @@ KEYS = Keys({
     ADMIN_KEY: Identity(user="admin", superuser=True, sparql_update=True),
     "reader": Identity(user="reader"),
 })
-INSERT = (f"INSERT DATA {{ GRAPH <{GRAPH.public.value}> "
-          "{ <http://example.org/new> <http://schema.org/name> \"inserted\" } }")
+INSERT = 'INSERT DATA { <http://example.org/new> <http://schema.org/name> "inserted" }'  # into the public data
 ASK_INSERTED = "ASK { <http://example.org/new> schema:name 'inserted' }"
 
 
@@ -509,6 +514,6 @@ def test_update_errors_with_key(update_client) -> None:
 
 
 def test_update_uses_the_endpoint_as_base(update_client) -> None:
-    update = f"INSERT DATA {{ GRAPH <{GRAPH.public.value}> {{ <thing> <http://schema.org/name> 'x' }} }}"
+    update = "INSERT DATA { <thing> <http://schema.org/name> 'x' }"
     assert post(update_client, update, "application/sparql-update", apikey=ADMIN_KEY).status_code == 204
     assert get(update_client, f"ASK {{ <{BASE}/thing> ?p ?o }}").json["boolean"] is True

@@ -24,7 +24,7 @@ from conftest import BASE, assert_canonical_error, load_paths
 from endpoint.app import Settings, create_app
 from endpoint.sparql import Renderer, public_graphs
 from ld.sparql_runner import InProcessRunner, Limits, ProcessRunner, runner_for
-from ld.store import Dataset, OxigraphStore, insert_data
+from ld.store import PUBLIC_DATA, Dataset, OxigraphStore, insert_data
 from ld.vocab import GRAPH, PREFIXES, SCHEMA
 
 REAL = Path("/work/shared/data/real/api")
@@ -212,12 +212,12 @@ def test_a_write_is_seen_by_the_next_query_and_the_reopen_is_measured(limited, d
     ask = f"ASK {{ <{thing.value}> ?p ?o }}"
     assert query(limited, ask).json["boolean"] is False
     for i in range(6):
-        disk_store.update(insert_data([ox.Quad(thing, SCHEMA.name, ox.Literal(f"r{i}"), GRAPH.public)]))
+        disk_store.update(insert_data([ox.Quad(thing, SCHEMA.name, ox.Literal(f"r{i}"), PUBLIC_DATA)]))
         # the worker reopens its snapshot before its next query
         for _ in range(2):
             assert query(limited, ask).json["boolean"] is True
             assert len(query(limited, f"SELECT ?n {{ <{thing.value}> schema:name ?n }}").json["results"]["bindings"]) == i + 1
-    disk_store.update(f"DELETE WHERE {{ GRAPH <{GRAPH.public.value}> {{ <{thing.value}> ?p ?o }} }}")
+    disk_store.update(f"DELETE WHERE {{ <{thing.value}> ?p ?o }}")
     assert query(limited, ask).json["boolean"] is False
     last = runner.stats()  # the worker that answered them all: the last one used goes first
     assert last["generation"] == disk_store.generation()
@@ -310,7 +310,7 @@ def _memory_client(quads: list[ox.Quad], cap: int) -> falcon.testing.TestClient:
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
 def test_cap_counts_rows_not_markers(text, fmt) -> None:
     """Literals that look like row separators must not make a result that fits look too large."""
-    quads = [ox.Quad(ox.NamedNode(f"http://example.org/{i}"), SCHEMA.name, ox.Literal(text * 3), GRAPH.public)
+    quads = [ox.Quad(ox.NamedNode(f"http://example.org/{i}"), SCHEMA.name, ox.Literal(text * 3), PUBLIC_DATA)
              for i in range(10)]
     client = _memory_client(quads, cap=10)
     exact = query(client, "SELECT ?s ?n WHERE { ?s schema:name ?n } ORDER BY ?s", format=fmt)
@@ -321,7 +321,7 @@ def test_cap_counts_rows_not_markers(text, fmt) -> None:
     assert exact.content == results.serialize(format=getattr(ox.QueryResultsFormat, fmt.upper()))
     if fmt == "csv":
         assert len(list(csv.reader(io.StringIO(exact.text)))) == 11
-    one_more = quads + [ox.Quad(ox.NamedNode("http://example.org/x"), SCHEMA.name, ox.Literal(text), GRAPH.public)]
+    one_more = quads + [ox.Quad(ox.NamedNode("http://example.org/x"), SCHEMA.name, ox.Literal(text), PUBLIC_DATA)]
     over = query(_memory_client(one_more, cap=10), "SELECT ?s ?n WHERE { ?s schema:name ?n }", format=fmt)
     assert_canonical_error(over, 400, "more than 10 solutions")
 
@@ -329,7 +329,7 @@ def test_cap_counts_rows_not_markers(text, fmt) -> None:
 def test_cap_fallback_in_a_worker(limited, disk_store) -> None:
     """The exact recount (query evaluated again) also runs in a worker process."""
     thing = "http://example.org/csv-lines"
-    quads = [ox.Quad(ox.NamedNode(f"{thing}/{i}"), SCHEMA.description, ox.Literal("a\r\nb\r\nc"), GRAPH.public)
+    quads = [ox.Quad(ox.NamedNode(f"{thing}/{i}"), SCHEMA.description, ox.Literal("a\r\nb\r\nc"), PUBLIC_DATA)
              for i in range(CAP)]
     disk_store.update(insert_data(quads))
     try:
@@ -338,8 +338,7 @@ def test_cap_fallback_in_a_worker(limited, disk_store) -> None:
         assert result.status_code == 200, result.text
         assert len(list(csv.reader(io.StringIO(result.text)))) == CAP + 1
     finally:
-        disk_store.update(f"DELETE {{ GRAPH <{GRAPH.public.value}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{GRAPH.public.value}> "
-                          f"{{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{thing}')) }} }}")
+        disk_store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{thing}')) }}")
 
 
 def test_default_limits() -> None:
