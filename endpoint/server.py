@@ -48,8 +48,10 @@ def app_for(store_path: str, base: str, settings: dict):
     """The app over an on-disk store, opened in the calling (worker) process."""
     from endpoint.app import Settings, create_app
     from ld import index
+    from ld.fresh import upgrade_layout
     from ld.store import OxigraphStore
 
+    upgrade_layout(store_path)
     store = OxigraphStore(store_path)
     index.upgrade(store)  # a store written by an older version gets its missing helper triples
     return create_app(store, Settings(base_url=base, background_index=True, **settings))

@@ -20,8 +20,10 @@ DEFAULT_BASE = "http://127.0.0.1:8000"
 
 
 def _open(store_path: str):
+    from ld.fresh import upgrade_layout
     from ld.store import OxigraphStore
 
+    upgrade_layout(store_path)
     return OxigraphStore(store_path)
 
 

@@ -199,12 +199,46 @@ class _BloomFilter:
         return all(self._bits[p >> 3] & (1 << (p & 7)) for p in self._positions(value))
 
 
+def upgrade_layout(path: str | Path) -> bool:
+    """Rebuild a store written before the public data moved to the default graph (2026-12-06, see
+    ``ld.store``); returns whether it did. Moving the quads inside the store took 72 s for 20,000
+    events (Oxigraph removes a graph quad by quad): the store is copied aside with the public
+    graph's quads in the default graph, in one bulk load, and moved into place. An interrupted
+    rebuild leaves the old store, or the new one with the old beside it (``<path>.old``, put back
+    by the next call if the new one never got into place)."""
+    target = Path(path)
+    old = target.with_name(target.name + ".old")
+    if old.exists() and not target.exists():
+        old.rename(target)
+    if not (target / "CURRENT").exists():
+        return False
+    source = ox.Store.read_only(str(target))
+    if next(source.quads_for_pattern(None, None, None, GRAPH.public), None) is None:
+        return False
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    rebuilt = ox.Store(str(partial))
+    rebuilt.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) if q.graph_name == GRAPH.public else q
+                        for q in source.quads_for_pattern(None, None, None))
+    rebuilt.optimize()
+    del rebuilt, source
+    gc.collect()  # Oxigraph closes a store when its last reference goes
+    side_index = target / "side-index.pickle"  # the same data and generation: still valid
+    if side_index.exists():
+        shutil.copy2(side_index, partial / side_index.name)
+    target.rename(old)
+    partial.rename(target)
+    shutil.rmtree(old)
+    return True
+
+
 @contextmanager
 def store_for_loading(path: str | Path) -> Iterator[OxigraphStore]:
     """The store at ``path`` if there is one; else a :class:`FreshStore` published at ``path``
     when the block completes, and discarded when it raises. Either is closed after the block, so
     that the path can be opened again in this process."""
     target = Path(path)
+    upgrade_layout(target)
     if target.exists():
         store = LoadingStore(target)
         try:

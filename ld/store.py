@@ -145,10 +145,6 @@ class OxigraphStore:
             f"INSERT DATA {{ GRAPH {term(META)} {{ {term(STORE_NODE)} {term(key)} {term(ox.Literal(value))} }} }}"
         )
 
-    def holds(self, graph: ox.NamedNode) -> bool:
-        """Whether the store has a quad in the named graph."""
-        return next(self._store.quads_for_pattern(None, None, None, graph), None) is not None
-
     def named_graphs(self) -> list[str]:
         return [g.value for g in self._store.named_graphs()]
 
