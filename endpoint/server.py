@@ -5,6 +5,8 @@ first write, so the store is opened in the worker (``load``), never in the maste
 """
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
 
 import pyoxigraph as ox
@@ -44,14 +46,27 @@ class _Recorded:
         return None
 
 
+def _upgrade_layout(store_path: str) -> None:
+    """``ld.fresh.upgrade_layout`` in a process of its own. It writes with RocksDB's background
+    threads, which neither this process nor gunicorn's worker may have started: a worker forked
+    from a process that did inherits them dead, and its first flush waits forever (tried: a
+    worker rebuilding a 20,000-event store hung)."""
+    from ld.fresh import upgrade_layout
+
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            pool.submit(upgrade_layout, store_path).result()
+    except OSError as exc:
+        raise LdError(f"cannot rebuild the store at {store_path} as this version keeps it: {exc}") from exc
+
+
 def app_for(store_path: str, base: str, settings: dict):
     """The app over an on-disk store, opened in the calling (worker) process."""
     from endpoint.app import Settings, create_app
     from ld import index
-    from ld.fresh import upgrade_layout
     from ld.store import OxigraphStore
 
-    upgrade_layout(store_path)
     store = OxigraphStore(store_path)
     index.upgrade(store)  # a store written by an older version gets its missing helper triples
     return create_app(store, Settings(base_url=base, background_index=True, **settings))
@@ -65,6 +80,7 @@ def run(store_path: str, *, host: str, port: int, base_url: str | None, threads:
     gunicorn's own default. Measured on the benchmark's warm mix (20k events, 8 clients): 1,520-1,720
     req/s with the access log, 2,450-3,450 without (gunicorn builds a dict of every header and
     environ entry and takes the logging lock for each line)."""
+    _upgrade_layout(store_path)
     recorded = _Recorded(store_path)
     base = base_of(recorded, base_url)
     del recorded

@@ -1,18 +1,21 @@
 """A store written before the public data moved to Oxigraph's default graph is rebuilt on open."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 from click.testing import CliRunner
 
 from ld.cli import main
 from ld.fresh import upgrade_layout
-from ld.store import PUBLIC, OxigraphStore
+from ld.store import META, PUBLIC, OxigraphStore
 from ld.vocab import GRAPH
 
-from conftest import REAL, load_paths
+from conftest import BASE, REAL, free_port, load_paths, stop, wait_until_responds
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,20 @@ def test_commands_open_an_older_store_as_a_current_one(current: Path, tmp_path: 
 def test_a_missing_or_new_store_is_not_touched(tmp_path: Path) -> None:
     assert upgrade_layout(tmp_path / "nothing") is False
     assert not (tmp_path / "nothing").exists()
+
+
+@pytest.mark.server
+def test_a_server_opens_an_older_store_as_a_current_one(current: Path, tmp_path: Path) -> None:
+    old = written_before(current, tmp_path / "store")
+    (old / "side-index.pickle").unlink()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "ld.cli", "serve", "--store", str(old), "--port", str(port),
+                               "--base-url", BASE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port}/linkedevents/v1/")
+        events = requests.get(f"http://127.0.0.1:{port}/linkedevents/v1/event/", timeout=30).json()
+        assert events["meta"]["count"] > 0
+    finally:
+        stop(server)
+    data = [{q for q in quads(path) if q.graph_name != META} for path in (old, current)]  # the server writes meta
+    assert data[0] == data[1]
