@@ -4,7 +4,8 @@ Oxigraph's bulk loader writes index files directly instead of going through tran
 about twice the speed, but a crash in the middle leaves whatever it had written. A new store is
 therefore built in ``<path>.partial`` and renamed to ``<path>`` only once it is complete: at any
 moment there is either no store at ``path`` or a complete one, never half-written data. A
-``.partial`` directory left by an interrupted load is discarded by the next one.
+``.partial`` directory left by an interrupted load is discarded by the next one. A store of an
+older layout is rebuilt the same way (:func:`upgrade_layout`).
 """
 from __future__ import annotations
 
