@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 HERE = Path(__file__).resolve().parent
 
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

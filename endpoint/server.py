@@ -47,12 +47,15 @@ class _Recorded:
 
 
 def _upgrade_layout(store_path: str) -> None:
-    """``ld.fresh.upgrade_layout`` in a process of its own. It writes with RocksDB's background
-    threads, which neither this process nor gunicorn's worker may have started: a worker forked
-    from a process that did inherits them dead, and its first flush waits forever (tried: a
-    worker rebuilding a 20,000-event store hung)."""
-    from ld.fresh import upgrade_layout
+    """``ld.fresh.upgrade_layout``, when the store needs it, in a process of its own. It writes
+    with RocksDB's background threads, which neither this process nor gunicorn's worker may have
+    started: a worker forked from a process that did inherits them dead, and its first flush
+    waits forever (tried: a worker rebuilding a 20,000-event store hung). Asking whether the
+    store needs it only reads, as ``_Recorded`` does."""
+    from ld.fresh import older_layout, upgrade_layout
 
+    if not older_layout(store_path):
+        return
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(1, mp_context=context) as pool:

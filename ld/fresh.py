@@ -200,22 +200,31 @@ class _BloomFilter:
         return all(self._bits[p >> 3] & (1 << (p & 7)) for p in self._positions(value))
 
 
-def upgrade_layout(path: str | Path) -> bool:
-    """Rebuild a store written before the public data moved to the default graph (2026-12-06, see
-    ``ld.store``); returns whether it did. Moving the quads inside the store took 72 s for 20,000
-    events (Oxigraph removes a graph quad by quad): the store is copied aside with the public
-    graph's quads in the default graph, in one bulk load, and moved into place. An interrupted
-    rebuild leaves the old store, or the new one with the old beside it (``<path>.old``, put back
-    by the next call if the new one never got into place)."""
+def older_layout(path: str | Path) -> bool:
+    """Whether the store at ``path`` keeps its public data in a named graph, as it was before
+    2026-12-06 (see ``ld.store``), or was left moved aside by an interrupted rebuild: whether
+    :func:`upgrade_layout` has work to do. Only reads."""
     target = Path(path)
-    old = target.with_name(target.name + ".old")
-    if old.exists() and not target.exists():
-        old.rename(target)
+    if not target.exists() and _aside(target).exists():
+        return True
     if not (target / "CURRENT").exists():
         return False
-    source = ox.Store.read_only(str(target))
-    if next(source.quads_for_pattern(None, None, None, GRAPH.public), None) is None:
+    return next(ox.Store.read_only(str(target)).quads_for_pattern(None, None, None, GRAPH.public), None) is not None
+
+
+def upgrade_layout(path: str | Path) -> bool:
+    """Rebuild a store of the :func:`older_layout`; returns whether it did. Moving the quads inside
+    the store took 72 s for 20,000 events (Oxigraph removes a graph quad by quad): the store is
+    copied aside with the public graph's quads in the default graph, in one bulk load, and moved
+    into place. An interrupted rebuild leaves the old store, or the new one with the old beside it
+    (``<path>.old``, put back by the next call if the new one never got into place)."""
+    target = Path(path)
+    old = _aside(target)
+    if old.exists() and not target.exists():
+        old.rename(target)
+    if not older_layout(target):
         return False
+    source = ox.Store.read_only(str(target))
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     rebuilt = ox.Store(str(partial))
@@ -231,6 +240,10 @@ def upgrade_layout(path: str | Path) -> bool:
     partial.rename(target)
     shutil.rmtree(old)
     return True
+
+
+def _aside(target: Path) -> Path:
+    return target.with_name(target.name + ".old")
 
 
 @contextmanager

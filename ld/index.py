@@ -9,25 +9,27 @@ from __future__ import annotations
 from ld.store import OxigraphStore
 from ld.vocab import LEI
 
+
+def _listing_keys(graph: str | None) -> str:
+    """The update adding the listing keys events lack, in the default graph (None: the public
+    data) or in the named graphs ``graph`` ranges over."""
+
+    def within(pattern: str) -> str:
+        return pattern if graph is None else f"GRAPH {graph} {{ {pattern} }}"
+
+    return f"""
+INSERT {{ {within("?e lei:listing ?key")} }}
+WHERE {{
+  {within("?e le:typeId ?type")}
+  FILTER NOT EXISTS {{ {within("?e lei:listing ?any")} }}
+  OPTIONAL {{ {within("?e le:deleted ?deleted")} }}
+  BIND(IF(COALESCE(?deleted, false), CONCAT(STR(?type), " deleted"), STR(?type)) AS ?key)
+}}"""
+
+
 # Each step: (version it brings the store to, SPARQL update deriving the missing triples).
-_LISTING_KEY = 'BIND(IF(COALESCE(?deleted, false), CONCAT(STR(?type), " deleted"), STR(?type)) AS ?key)'
 STEPS: tuple[tuple[int, str], ...] = (
-    # in the default graph (the public data) and in the named graphs
-    (1, f"""
-INSERT {{ ?e lei:listing ?key }}
-WHERE {{
-  ?e le:typeId ?type
-  FILTER NOT EXISTS {{ ?e lei:listing ?any }}
-  OPTIONAL {{ ?e le:deleted ?deleted }}
-  {_LISTING_KEY}
-}};
-INSERT {{ GRAPH ?g {{ ?e lei:listing ?key }} }}
-WHERE {{
-  GRAPH ?g {{ ?e le:typeId ?type }}
-  FILTER NOT EXISTS {{ GRAPH ?g {{ ?e lei:listing ?any }} }}
-  OPTIONAL {{ GRAPH ?g {{ ?e le:deleted ?deleted }} }}
-  {_LISTING_KEY}
-}}"""),
+    (1, _listing_keys(None) + ";\n" + _listing_keys("?g")),
 )
 VERSION = STEPS[-1][0]
 

@@ -70,7 +70,7 @@ def test_commands_open_an_older_store_as_a_current_one(current: Path, tmp_path: 
     assert "Uutta Koillis-Helsinkiä verkkotilaisuus" in names
 
 
-def test_a_missing_or_new_store_is_not_touched(tmp_path: Path) -> None:
+def test_no_store_is_made_where_there_is_none(tmp_path: Path) -> None:
     assert upgrade_layout(tmp_path / "nothing") is False
     assert not (tmp_path / "nothing").exists()
 
