@@ -9,7 +9,9 @@ older layout is rebuilt the same way (:func:`upgrade_layout`).
 """
 from __future__ import annotations
 
+import fcntl
 import gc
+import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from ld.errors import LdError
 from ld.store import PUBLIC_DATA, OxigraphStore
 from ld.vocab import GRAPH, LEI, SCHEMA
 
@@ -217,33 +220,57 @@ def upgrade_layout(path: str | Path) -> bool:
     the store took 72 s for 20,000 events (Oxigraph removes a graph quad by quad): the store is
     copied aside with the public graph's quads in the default graph, in one bulk load, and moved
     into place. An interrupted rebuild leaves the old store, or the new one with the old beside it
-    (``<path>.old``, put back by the next call if the new one never got into place)."""
+    (``<path>.old``, put back by the next call if the new one never got into place).
+
+    Two commands opening the same old store rebuild it once: the second waits for the first, then
+    finds the store current. A store another process has open (a server of the older code) is not
+    rebuilt under it: that is an LdError."""
     target = Path(path)
-    old = _aside(target)
-    if old.exists() and not target.exists():
-        old.rename(target)
     if not older_layout(target):
         return False
-    source = ox.Store.read_only(str(target))
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    rebuilt = ox.Store(str(partial))
-    rebuilt.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) if q.graph_name == GRAPH.public else q
-                        for q in source.quads_for_pattern(None, None, None))
-    rebuilt.optimize()
-    del rebuilt, source
-    gc.collect()  # Oxigraph closes a store when its last reference goes
-    side_index = target / "side-index.pickle"  # the same data and generation: still valid
-    if side_index.exists():
-        shutil.copy2(side_index, partial / side_index.name)
-    target.rename(old)
-    partial.rename(target)
-    shutil.rmtree(old)
-    return True
+    with _one_at_a_time(target.parent):
+        old = _aside(target)
+        if old.exists() and not target.exists():
+            old.rename(target)
+        if not older_layout(target):
+            return False  # rebuilt by another process while this one waited
+        try:
+            source = ox.Store(str(target))  # read-write: nobody else opens it while it is copied
+        except OSError as exc:
+            raise LdError(f"the store at {target} must be rebuilt for this version, but another process has "
+                          f"it open ({exc}); stop that process and try again") from None
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        rebuilt = ox.Store(str(partial))
+        rebuilt.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) if q.graph_name == GRAPH.public else q
+                            for q in source.quads_for_pattern(None, None, None))
+        rebuilt.optimize()
+        # Closed before the moves: RocksDB makes its files by path, and would make them in the new store.
+        del rebuilt, source
+        gc.collect()  # Oxigraph closes a store when its last reference goes
+        side_index = target / "side-index.pickle"  # the same data and generation: still valid
+        if side_index.exists():
+            shutil.copy2(side_index, partial / side_index.name)
+        target.rename(old)
+        partial.rename(target)
+        shutil.rmtree(old)
+        return True
 
 
 def _aside(target: Path) -> Path:
     return target.with_name(target.name + ".old")
+
+
+@contextmanager
+def _one_at_a_time(directory: Path) -> Iterator[None]:
+    """An exclusive advisory lock on a directory (no file is left behind), held by one process at
+    a time and released when the process dies."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager

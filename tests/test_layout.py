@@ -11,6 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from ld.cli import main
+from ld.errors import LdError
 from ld.fresh import upgrade_layout
 from ld.store import META, PUBLIC, OxigraphStore
 from ld.vocab import GRAPH
@@ -68,6 +69,32 @@ def test_commands_open_an_older_store_as_a_current_one(current: Path, tmp_path: 
     store = OxigraphStore(old, read_only=True)
     names = {row["n"].value for row in store.query("SELECT ?n WHERE { ?e a schema:Event ; schema:name ?n }", dataset=PUBLIC)}
     assert "Uutta Koillis-Helsinkiä verkkotilaisuus" in names
+
+
+def test_two_commands_on_one_older_store_rebuild_it_once(current: Path, tmp_path: Path) -> None:
+    old = written_before(current, tmp_path / "store")
+    rebuild = ("import sys; from ld.fresh import upgrade_layout; "
+               "print(upgrade_layout(sys.argv[1]))")
+    commands = [subprocess.Popen([sys.executable, "-c", rebuild, str(old)], stdout=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    answers = sorted(command.communicate(timeout=120)[0].strip() for command in commands)
+    assert [command.returncode for command in commands] == [0, 0]
+    assert answers == ["False", "True"]
+    assert quads(old) == quads(current)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_an_older_store_open_elsewhere_is_not_rebuilt_under_it(current: Path, tmp_path: Path) -> None:
+    old = written_before(current, tmp_path / "store")
+    before = quads(old)
+    holder = ox.Store(str(old))  # as a running server of the older code holds it
+    with pytest.raises(LdError, match="another process has it open"):
+        upgrade_layout(old)
+    result = CliRunner().invoke(main, ["load", "--store", str(old), str(REAL / "event.json")])
+    assert result.exit_code == 1 and "another process has it open" in result.output
+    del holder
+    assert quads(old) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 
 
 def test_no_store_is_made_where_there_is_none(tmp_path: Path) -> None:
