@@ -121,7 +121,7 @@ class FreshStore(LoadingStore):
         """Merge the files the bulk loads wrote. A read looks into every file whose keys span
         what it reads, and Oxigraph merges files only as later writes go on, which a loaded store
         may never get: unmerged, the benchmark's list queries took 1.6 times as long at 200,000
-        events (15 ms instead of 9). Merging costs 13-18 s there (2 minutes at 1,000,000), and
+        events (15 ms instead of 9). Merging costs 13-18 s there (about a minute at 1,000,000), and
         the side-index build that follows is 8 s faster."""
         self.load_pending()
         self._store.optimize()

@@ -671,7 +671,7 @@ def _poll_briefly(poller: select.poll, seconds: float) -> None:
     """Wait for the next job awake for a moment, then let ``recv`` sleep. Waking a process that
     sleeps took 0.15-0.5 ms on the benchmark's virtual machine, more than a small query takes:
     a client asking one query after another (paging through a result, a script) finds the worker
-    awake, and the endpoint's overhead over pyoxigraph fell by 0.2-0.5 ms at 200k events
+    awake, and the endpoint's overhead over pyoxigraph fell by 0.2-0.4 ms at 200k events
     (benchmarks/RESULTS.md). The cost is at most this long a CPU after a query, and only a CPU
     nothing else wants: the worker yields it between polls."""
     until = time.perf_counter() + seconds

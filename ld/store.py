@@ -10,7 +10,7 @@ query sees only the graphs its dataset names.
 
 In Oxigraph ``GRAPH.public`` is the store's default graph, not a named graph: Oxigraph keeps
 three index entries for a quad of the default graph and six for one of a named graph. Loading and
-compacting 200,000 events' quads took 39.7 s instead of 72.0 s (``benchmarks/bulk_floor.py``).
+compacting 200,000 events' quads took 41.5 s instead of 72.0 s (``benchmarks/bulk_floor.py``).
 Datasets still say ``GRAPH.public``; :meth:`Dataset.nodes` makes it the default graph.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ld.store import OxigraphStore
-from tests.conftest import REAL, load_paths
+from conftest import REAL, load_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from bulk_floor import dump, measure  # noqa: E402
