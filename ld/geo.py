@@ -43,7 +43,7 @@ __all__ = [
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "geo"
 BUNDLE_PATH = DATA_DIR / "helsinki-divisions.geojson"
-DEFAULT_SOURCE_DIR = Path("/work/shared/data/geo")
+DEFAULT_SOURCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"  # ../shared beside the checkout
 
 WGS84 = 4326
 EARTH_RADIUS_M = 6371008.8  # IUGG mean Earth radius

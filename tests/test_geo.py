@@ -4,13 +4,13 @@ from __future__ import annotations
 import doctest
 import json
 import math
-from pathlib import Path
 
 import pytest
 import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import shape
 
+from conftest import REAL
 import ld.geo as geo
 from ld.errors import InvalidParameter
 from ld.geo import (
@@ -27,7 +27,7 @@ from ld.geo import (
     to_wgs84,
 )
 
-REAL_PLACES = Path("/work/shared/data/real/api/place.json")
+REAL_PLACES = REAL / "place.json"
 HELSINKI = "ocd-division/country:fi/kunta:helsinki"
 KAMPPI_OSA = f"{HELSINKI}/osa-alue:kamppi"
 KAMPPI_KO = f"{HELSINKI}/kaupunginosa:kamppi"

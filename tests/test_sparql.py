@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlencode
 
 import falcon.testing
@@ -21,6 +20,7 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
+from conftest import REAL
 from endpoint.app import Settings, create_app
 from endpoint.sparql import EXAMPLES, GEOF_FUNCTIONS, is_public_graph, public_graphs, read_query
 from ld.context import CONTEXT_PATH, document_loader
@@ -31,7 +31,6 @@ from ld.load import Loader
 from ld.store import ADMIN, META, OxigraphStore, insert_data
 from ld.vocab import GRAPH, LE, RDF, SCHEMA
 
-REAL = Path("/work/shared/data/real/api")
 BASE = "http://127.0.0.1:8000"
 ENDPOINT = f"{BASE}/sparql"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -14,20 +14,18 @@ import os
 import statistics
 import threading
 import time
-from pathlib import Path
 
 import falcon.testing
 import pyoxigraph as ox
 import pytest
 
-from conftest import BASE, assert_canonical_error, load_paths
+from conftest import BASE, REAL, assert_canonical_error, load_paths
 from endpoint.app import Settings, create_app
 from endpoint.sparql import Renderer, public_graphs
 from ld.sparql_runner import InProcessRunner, Limits, ProcessRunner, runner_for
 from ld.store import PUBLIC_DATA, Dataset, OxigraphStore, insert_data
 from ld.vocab import GRAPH, PREFIXES, SCHEMA
 
-REAL = Path("/work/shared/data/real/api")
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SIMPLE = "SELECT ?e WHERE { ?e a schema:Event } ORDER BY ?e LIMIT 3"
 CAP = 50

@@ -25,12 +25,13 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDFS
 
+from conftest import SHARED
 from endpoint.app import Settings, create_app
 from ld.identity import Identity, Keys
 from ld.load import load_graph
 from ld.store import OxigraphStore
 
-SUITE = Path("/work/shared/w3c/sparql11-protocol")
+SUITE = SHARED / "w3c" / "sparql11-protocol"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = rdflib.Namespace("http://www.w3.org/2011/http#")
 CNT = rdflib.Namespace("http://www.w3.org/2011/content#")
